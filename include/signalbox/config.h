@@ -1,0 +1,104 @@
+/* config.h - the YAML configuration.
+ *
+ * One option table (config.c, CONFIG_OPTIONS) lists every option with its
+ * type, default and description; `signalbox config dump` and
+ * signalbox.yml(5) come from it.  The file is YAML parsed with libfyaml;
+ * every error carries file:line:col and says what to do, with a
+ * did-you-mean for misspelt keys.
+ *
+ * A struct config owns every string and array in it; config_fini frees them.
+ */
+#ifndef SIGNALBOX_CONFIG_H
+#define SIGNALBOX_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "signalbox/err.h"
+
+enum config_endpoint_type { CONFIG_EP_HTTP, CONFIG_EP_WEBSOCKET };
+enum config_headers { CONFIG_HEADERS_OFF, CONFIG_HEADERS_STRICT };
+
+struct config_endpoint {
+	char *name;		/* unique, required */
+	char *url;		/* http(s):// or ws(s)://, required */
+	enum config_endpoint_type type;	/* default from the URL scheme */
+	int expect;		/* expected HTTP status; default 200 (101 for ws) */
+	int64_t interval_ms;	/* default health.interval */
+	int64_t timeout_ms;	/* default health.timeout */
+	enum config_headers headers;	/* default strict for https, off otherwise */
+	char *ca_file;		/* extra CA bundle (PEM) for self-signed servers, or NULL */
+	char *service;		/* service this endpoint belongs to, or NULL */
+	char *ws_message;	/* message sent to a websocket for the echo round-trip */
+	int line, col;		/* where it was defined, for later errors */
+};
+
+struct config_environment {
+	char *name;
+	int protected_env;	/* typed confirmation for changes; distinct style */
+	int read_only;
+};
+
+struct config_binding {
+	char *section;		/* "global" or a view name */
+	char *key;		/* key name as written */
+	char *action;		/* action name as written */
+	int line, col;
+};
+
+struct config {
+	char *path;		/* file it came from, or NULL for defaults */
+	char *project;		/* default "signalbox" */
+	char *environment;	/* the environment shown; default first in environments, else "production" */
+	struct config_environment *envs;
+	size_t n_envs;
+	char *theme;		/* default "default" */
+	int fps;		/* frame cap, default 30, 1..240 */
+	char *layout;		/* "auto" (default), "split" or "single" */
+	char *log_file;		/* diagnostics file (same as -v), or NULL */
+
+	int64_t health_interval_ms;	/* default 5s */
+	int64_t health_timeout_ms;	/* default 3s */
+	int health_window;		/* latency samples kept per endpoint, default 60 */
+	int tls_warn_days;		/* default 21 */
+	int tls_fail_days;		/* default 7 */
+	struct config_endpoint *endpoints;
+	size_t n_endpoints;
+
+	struct config_binding *bindings;
+	size_t n_bindings;
+};
+
+/* Fill CFG with defaults (no endpoints). */
+void config_init(struct config *cfg);
+
+/* Free everything CFG owns and re-initialise it to defaults. */
+void config_fini(struct config *cfg);
+
+/* Parse TEXT (LEN bytes) named NAME (used in messages) into CFG, which must
+ * be config_init'ed.  On error returns -1 and E holds every problem found,
+ * one "name:line:col: message" per line, up to E's capacity.  Key bindings
+ * are validated against the action table and key names. */
+int config_load_string(struct config *cfg, const char *text, size_t len,
+    const char *name, struct err *e);
+
+/* Read PATH and config_load_string it.  Missing file: -1 with ERR_IO. */
+int config_load_file(struct config *cfg, const char *path, struct err *e);
+
+/* Default path: $XDG_CONFIG_HOME/signalbox/signalbox.yml, falling back to
+ * ~/.config/...; caller frees. */
+char *config_default_path(void);
+
+/* Print the effective configuration as YAML that config_load_string
+ * accepts, with each option's description as a comment. */
+void config_dump(const struct config *cfg, FILE *out);
+
+/* Print the option table (name, type, default, description) for the man
+ * page generator and `signalbox config options`. */
+void config_print_options(FILE *out);
+
+/* Environment NAME, or NULL. */
+const struct config_environment *config_env(const struct config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,75 @@
+/* view.h - the pane framework.
+ *
+ * A pane is one file in views/ exporting one const struct view_ops.  The
+ * framework callocs priv_size bytes for view->priv, calls init once, then on
+ * every frame where the view is dirty: update (pull from the store), then
+ * draw (pure: state, size, theme and view->now_ms to cells).  Views never
+ * see curses, colour pairs or KEY_* codes.
+ */
+#ifndef SIGNALBOX_VIEW_H
+#define SIGNALBOX_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signalbox/action.h"
+#include "signalbox/keymap.h"
+
+struct canvas;
+struct config;
+struct health;
+struct keymap;
+struct store;
+struct view;
+
+/* What a view may ask of the application.  Every member may be NULL (tests
+ * pass an empty host). */
+struct view_host {
+	void *ud;
+	/* show a one-line message in the status line */
+	void (*message)(void *ud, int is_error, const char *text);
+	/* the health source, for check-now (struct health *) */
+	struct health *health;
+	/* the active keymap, for the help pane */
+	const struct keymap *keymap;
+};
+
+struct view_ops {
+	const char *name;	/* "health": keymap section, config key, :pane NAME */
+	const char *title;	/* "Health" on the tab strip */
+	size_t priv_size;
+	int (*init)(struct view *v, const struct config *cfg);
+	/* pull new snapshots; may set v->dirty */
+	void (*update)(struct view *v, const struct store *store);
+	/* the list (main) area */
+	void (*draw)(struct view *v, struct canvas *cv);
+	/* the detail of the selected item; NULL if the view has none */
+	void (*draw_detail)(struct view *v, struct canvas *cv);
+	/* returns 1 when the action was handled */
+	int (*key)(struct view *v, enum action a, const struct key_event *ev);
+	/* one line for the tab strip badge ("3 down"), may be NULL */
+	void (*badge)(struct view *v, char *buf, size_t len, int *is_bad);
+	void (*free)(struct view *v);
+};
+
+struct view {
+	const struct view_ops *ops;
+	void *priv;
+	const struct view_host *host;
+	int64_t now_ms;		/* wall clock for ages, set before update/draw */
+	int dirty;		/* needs a redraw */
+	int detail_open;	/* detail shown instead of the list (single layout) */
+	char filter[128];	/* '/' filter text, "" = none */
+};
+
+/* Allocate a view for OPS, calloc priv and call init.  NULL if init fails. */
+struct view *view_new(const struct view_ops *ops, const struct view_host *host,
+    const struct config *cfg);
+
+/* Call free, release priv and *VP; NULL-safe. */
+void view_free(struct view **vp);
+
+/* Every pane, in tab order (NULL-terminated).  Defined in views/registry.c. */
+extern const struct view_ops *const view_registry[];
+
+#endif
