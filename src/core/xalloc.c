@@ -54,7 +54,7 @@ xreallocarray(void *p, size_t nmemb, size_t size)
 
 	if (size != 0 && nmemb > SIZE_MAX / size)
 		xalloc_die("allocation size overflow");
-	q = realloc(p, nmemb * size ? nmemb * size : 1);
+	q = realloc(p, nmemb * size != 0 ? nmemb * size : 1);
 	if (q == NULL)
 		xalloc_die("out of memory");
 	return q;
