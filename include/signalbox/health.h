@@ -103,8 +103,8 @@ struct health_result {
 	int headers_checked;
 	struct health_header_check hdrs[HEALTH_HDR_COUNT];
 	/* details for the detail view, sanitised and capped */
-	char *resp_headers;	/* "Name: value\n" lines */
-	char *body_excerpt;	/* first 2 KiB of the body */
+	char *resp_headers;	/* "Name: value\n" lines; NULL without a response */
+	char *body_excerpt;	/* first 2 KiB of the body; NULL without a response */
 };
 
 /* What STORE_TOPIC_HEALTH holds: every endpoint, config order. */
@@ -151,13 +151,40 @@ const char *health_state_name(enum health_state s);
 
 /* --- pure helpers, exported for tests ----------------------------------- */
 
-/* Decode a JSON health body.  Fills COMPS (up to MAX) with every string or
- * {status: ...} member other than "status"/"version", VERSION (may be NULL)
- * with "version", and returns: 1 when the body is JSON and every component
- * and the top-level status are healthy ("ok", "up", "pass", "healthy",
- * true), 0 when something fails, -1 when the body is not a JSON object. */
+/* Decode a JSON health body.  Fills COMPS (up to MAX) with every string,
+ * boolean or {status: ...} member other than "status"/"version" and
+ * well-known metadata ("time", "uptime", "commit", ...), also inside a
+ * "checks"/"components"/"details"/"dependencies" object, VERSION (may be
+ * NULL) with "version", and returns: 1 when the body is JSON and every
+ * component and the top-level status are healthy ("ok", "up", "pass",
+ * "healthy", true), 0 when something fails, -1 when the body is not a JSON
+ * object.  When MAX is reached, failing components displace healthy ones. */
 int health_decode_body(const char *body, size_t len, struct health_component *comps,
     size_t max, size_t *n_comps, char *version, size_t version_len);
+
+/* What one check observed, for health_classify. */
+struct health_verdict_in {
+	int responded;		/* an HTTP response arrived (ws: the echo came back) */
+	int timed_out;		/* no answer within timeout_ms */
+	int64_t timeout_ms;
+	const char *error;	/* transport error when !responded, or NULL */
+	int is_ws;		/* status/expect do not apply (101 = upgraded) */
+	int status, expect;
+	int body;		/* health_decode_body's result: 1, 0 or -1 */
+	const char *body_status;	/* the body's top-level "status", or NULL */
+	const struct health_component *comps;
+	size_t n_comps;
+	int has_tls;
+	int tls_days_left;
+	int tls_warn_days, tls_fail_days;
+};
+
+/* Classify one check: returns its state, sets *TLS_LEVEL (NA without TLS)
+ * and fills REASON ("" when OK).  DOWN: no answer, wrong status, expired
+ * certificate; DEGRADED: a failing component or fewer than tls_fail_days
+ * left; fewer than tls_warn_days only raises the TLS level to WARN. */
+enum health_state health_classify(const struct health_verdict_in *in,
+    enum health_level *tls_level, char *reason, size_t reason_len);
 
 /* Check the five security headers in a raw header block; fills OUT. */
 void health_check_headers(const char *headers, size_t len,

@@ -26,4 +26,7 @@ int util_edit_distance(const char *a, const char *b, int max);
 /* strlcpy semantics: always NUL-terminates, returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t len);
 
+/* Case-insensitive (ASCII) substring search; NULL when absent. */
+const char *util_strcasestr(const char *hay, const char *needle);
+
 #endif

@@ -72,4 +72,8 @@ void view_free(struct view **vp);
 /* Every pane, in tab order (NULL-terminated).  Defined in views/registry.c. */
 extern const struct view_ops *const view_registry[];
 
+/* The panes (one per file in views/). */
+extern const struct view_ops health_view_ops;
+extern const struct view_ops help_view_ops;
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "signalbox/util.h"
@@ -114,4 +115,17 @@ util_strlcpy(char *dst, const char *src, size_t len)
 		dst[c] = '\0';
 	}
 	return n;
+}
+
+const char *
+util_strcasestr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return hay;
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
 }

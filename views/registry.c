@@ -1,0 +1,10 @@
+/* registry.c - every pane, in tab order. */
+#include <stddef.h>
+
+#include "signalbox/view.h"
+
+const struct view_ops *const view_registry[] = {
+	&health_view_ops,
+	&help_view_ops,
+	NULL,
+};
