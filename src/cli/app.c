@@ -1,0 +1,318 @@
+/* app.c - creating, running and tearing down everything on the loop.
+ *
+ * Teardown follows PITFALLS: it runs from a 0 ms timer, never inside a
+ * library callback; WebSockets and lws first, then curl, then our handles;
+ * after uv_run returns, the second lws destroy, then uv_loop_close.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "signalbox/app.h"
+#include "signalbox/config.h"
+#include "signalbox/console.h"
+#include "signalbox/diag.h"
+#include "signalbox/health.h"
+#include "signalbox/http.h"
+#include "signalbox/keymap.h"
+#include "signalbox/loop.h"
+#include "signalbox/store.h"
+#include "signalbox/theme.h"
+#include "signalbox/ui.h"
+#include "signalbox/util.h"
+#include "signalbox/view.h"
+#include "signalbox/ws.h"
+#include "signalbox/xalloc.h"
+
+struct app {
+	uv_loop_t loop;
+	struct store *store;
+	struct http *http;
+	struct ws_ctx *ws;
+	struct health *health;
+	struct ui *ui;
+	struct console *console;
+	struct view_host host;
+	struct loop_timer *quit_timer;
+	int quitting;
+	int check_json;
+	int check_done;
+};
+
+static void
+app_teardown_cb(struct loop_timer *t, void *ud)
+{
+	struct app *a = ud;
+
+	(void)t;
+	health_stop(a->health);
+	if (a->ws != NULL)
+		ws_ctx_shutdown(a->ws);
+	http_free(&a->http);
+	ui_stop(a->ui);
+	loop_timer_free(&a->quit_timer);
+}
+
+static void
+app_quit(void *ud)
+{
+	struct app *a = ud;
+
+	if (a->quitting)
+		return;
+	a->quitting = 1;
+	loop_timer_start(a->quit_timer, 0, 0);
+}
+
+static int
+app_open(struct app *a, const struct config *cfg, struct err *e)
+{
+	struct err we;
+
+	memset(a, 0, sizeof *a);
+	if (uv_loop_init(&a->loop) != 0)
+		return err_set(e, ERR_INTERNAL, "cannot create the event loop");
+	a->store = store_new();
+	a->http = http_new(&a->loop, e);
+	if (a->http == NULL) {
+		store_free(&a->store);
+		uv_loop_close(&a->loop);
+		return -1;
+	}
+	a->ws = ws_ctx_new(&a->loop, &we);
+	if (a->ws == NULL)
+		diag_log(DIAG_WARN, "websocket checks unavailable: %s", we.msg);
+	a->health = health_new(&a->loop, a->store, a->http, a->ws, cfg);
+	a->quit_timer = loop_timer_new(&a->loop, app_teardown_cb, a);
+	return 0;
+}
+
+static void
+app_close(struct app *a)
+{
+	uv_run(&a->loop, UV_RUN_DEFAULT);
+	ws_ctx_free(&a->ws);
+	/* whatever is left (closing handles) gets one more turn */
+	uv_run(&a->loop, UV_RUN_NOWAIT);
+	if (uv_loop_close(&a->loop) != 0)
+		diag_log(DIAG_WARN, "event loop closed with handles still open");
+	health_free(&a->health);
+	console_free(&a->console);
+	ui_free(&a->ui);
+	store_free(&a->store);
+}
+
+static void
+app_host_message(void *ud, int is_error, const char *text)
+{
+	struct app *a = ud;
+
+	if (a->console != NULL)
+		console_message(a->console, is_error, "%s", text);
+}
+
+static const char *
+app_operator(char *buf, size_t len)
+{
+	const char *user = getenv("USER"), *ssh = getenv("SSH_CLIENT");
+	char addr[64] = "";
+
+	if (user == NULL || *user == '\0')
+		user = getenv("LOGNAME");
+	if (user == NULL || *user == '\0')
+		user = "unknown";
+	if (ssh != NULL && *ssh != '\0') {
+		util_strlcpy(addr, ssh, sizeof addr);
+		addr[strcspn(addr, " ")] = '\0';
+		snprintf(buf, len, "%s@%s", user, addr);
+	} else {
+		snprintf(buf, len, "%s", user);
+	}
+	return buf;
+}
+
+int
+app_run_console(const struct app_opts *opts)
+{
+	struct app a;
+	struct err e;
+	struct ui_opts uo;
+	struct console_opts co;
+	char operator[128];
+	const char *exit_after = getenv("SIGNALBOX_EXIT_AFTER_FIRST_FRAME");
+
+	if (app_open(&a, opts->cfg, &e) != 0) {
+		fprintf(stderr, "signalbox: %s\n", e.msg);
+		return 1;
+	}
+	memset(&uo, 0, sizeof uo);
+	uo.loop = &a.loop;
+	uo.theme = opts->theme;
+	uo.fps = opts->cfg->fps;
+	uo.mono = opts->mono;
+	uo.exit_after_first_frame = exit_after != NULL && strcmp(exit_after, "1") == 0;
+	a.ui = ui_new(&uo, &e);
+	if (a.ui == NULL) {
+		app_quit(&a);
+		app_close(&a);
+		fprintf(stderr, "signalbox: %s\n", e.msg);
+		return 1;
+	}
+	a.host.ud = &a;
+	a.host.message = app_host_message;
+	a.host.health = a.health;
+	a.host.keymap = opts->keymap;
+	memset(&co, 0, sizeof co);
+	co.cfg = opts->cfg;
+	co.store = a.store;
+	co.keymap = opts->keymap;
+	co.host = &a.host;
+	co.ui = ui_console_ops(a.ui);
+	co.operator_name = app_operator(operator, sizeof operator);
+	co.read_only = opts->read_only;
+	a.console = console_new(&co, &e);
+	if (a.console == NULL) {
+		app_quit(&a);
+		app_close(&a);
+		fprintf(stderr, "signalbox: %s\n", e.msg);
+		return 1;
+	}
+	if (opts->startup_message != NULL)
+		console_message(a.console, 1, "%s", opts->startup_message);
+	ui_attach(a.ui, a.console, a.store, app_quit, &a);
+	health_start(a.health);
+	diag_log(DIAG_INFO, "console started: %zu endpoints", opts->cfg->n_endpoints);
+	app_close(&a);
+	diag_log(DIAG_INFO, "console stopped");
+	return 0;
+}
+
+/* --- signalbox check ------------------------------------------------------ */
+
+static void
+app_check_notify(enum store_topic topic, void *ud)
+{
+	struct app *a = ud;
+
+	if (topic != STORE_TOPIC_HEALTH || a->check_done)
+		return;
+	if (health_round_done(a->health)) {
+		a->check_done = 1;
+		app_quit(a);
+	}
+}
+
+static void
+app_check_text(const struct health_snap *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct health_result *r = s->eps[i];
+		char lat[32] = "-";
+
+		if (r->latency_ms >= 0)
+			snprintf(lat, sizeof lat, "%.0fms", r->latency_ms);
+		printf("%-9s %-20s %4d %8s  %s\n", health_state_name(r->state), r->name,
+		    r->http_status, lat, r->reason);
+	}
+}
+
+static void
+app_check_json(const struct health_snap *s)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "endpoints");
+	size_t i, k;
+	char *out;
+
+	cJSON_AddStringToObject(root, "status", health_state_name(health_worst(s)));
+	for (i = 0; i < s->n; i++) {
+		const struct health_result *r = s->eps[i];
+		cJSON *o = cJSON_CreateObject(), *comps, *hdrs;
+
+		cJSON_AddStringToObject(o, "name", r->name);
+		cJSON_AddStringToObject(o, "url", r->url);
+		cJSON_AddStringToObject(o, "type", r->is_ws ? "websocket" : "http");
+		cJSON_AddStringToObject(o, "state", health_state_name(r->state));
+		cJSON_AddStringToObject(o, "reason", r->reason);
+		if (r->http_status > 0)
+			cJSON_AddNumberToObject(o, "http_status", r->http_status);
+		else
+			cJSON_AddNullToObject(o, "http_status");
+		cJSON_AddNumberToObject(o, "expect", r->expect);
+		if (r->latency_ms >= 0)
+			cJSON_AddNumberToObject(o, "latency_ms", r->latency_ms);
+		else
+			cJSON_AddNullToObject(o, "latency_ms");
+		if (r->error[0] != '\0')
+			cJSON_AddStringToObject(o, "error", r->error);
+		if (r->version[0] != '\0')
+			cJSON_AddStringToObject(o, "version", r->version);
+		if (r->n_comps > 0) {
+			comps = cJSON_AddObjectToObject(o, "components");
+			for (k = 0; k < r->n_comps; k++)
+				cJSON_AddStringToObject(comps, r->comps[k].name, r->comps[k].status);
+		}
+		if (r->has_tls) {
+			cJSON *tls = cJSON_AddObjectToObject(o, "tls");
+
+			cJSON_AddNumberToObject(tls, "days_left", r->tls_days_left);
+			cJSON_AddStringToObject(tls, "issuer", r->tls_issuer);
+		}
+		if (r->headers_checked) {
+			static const char *const lv[] = { "ok", "warn", "fail", "n/a" };
+
+			hdrs = cJSON_AddObjectToObject(o, "security_headers");
+			for (k = 0; k < HEALTH_HDR_COUNT; k++) {
+				cJSON *hc = cJSON_AddObjectToObject(hdrs,
+				    health_header_name((enum health_header)k));
+
+				cJSON_AddStringToObject(hc, "level", lv[r->hdrs[k].level]);
+				cJSON_AddStringToObject(hc, "why", r->hdrs[k].why);
+			}
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	out = cJSON_Print(root);
+	puts(out);
+	free(out);
+	cJSON_Delete(root);
+}
+
+int
+app_run_check(const struct config *cfg, int json)
+{
+	struct app a;
+	struct err e;
+	const struct health_snap *snap;
+	int rc;
+
+	if (app_open(&a, cfg, &e) != 0) {
+		fprintf(stderr, "signalbox: %s\n", e.msg);
+		return 2;
+	}
+	if (cfg->n_endpoints == 0) {
+		app_quit(&a);
+		app_close(&a);
+		fprintf(stderr, "signalbox: no health endpoints configured (health.endpoints)\n");
+		return 2;
+	}
+	store_subscribe(a.store, app_check_notify, &a);
+	health_start(a.health);
+	/* the health source's own timeouts bound this run */
+	uv_run(&a.loop, UV_RUN_DEFAULT);
+	snap = store_get(a.store, STORE_TOPIC_HEALTH, NULL);
+	rc = snap != NULL && health_worst(snap) == HEALTH_OK ? 0 : 1;
+	if (snap != NULL) {
+		if (json)
+			app_check_json(snap);
+		else
+			app_check_text(snap);
+	}
+	fflush(stdout);
+	app_close(&a);
+	return rc;
+}
