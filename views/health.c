@@ -142,6 +142,8 @@ health_layout_cols(int w, size_t name_max, struct health_cols *c)
 {
 	int used;
 
+	/* the reason matters more than the trend: optional columns come in
+	 * only while the reason keeps 30 columns */
 	memset(c, 0, sizeof *c);
 	c->state = 9;
 	c->name = (int)name_max < 8 ? 8 : (int)name_max > 22 ? 22 : (int)name_max;
@@ -150,19 +152,23 @@ health_layout_cols(int w, size_t name_max, struct health_cols *c)
 	c->p95 = 7;
 	c->ok = 8;
 	used = c->state + 1 + c->name + 1 + c->code + 1 + c->last + 1 + c->p95 + 1 + c->ok + 1;
-	if (w - used >= 40) {
-		c->p50 = 7;
-		used += 8;
+	if (w - used - 13 >= 30) {
+		c->trend = 12;
+		used += 13;
 	}
-	if (w - used >= 30) {
+	if (w - used - 6 >= 30) {
 		c->fails = 5;
 		used += 6;
 	}
-	if (w - used >= 24) {
-		c->trend = w - used >= 60 ? 24 : 12;
-		used += c->trend + 1;
+	if (w - used - 8 >= 30) {
+		c->p50 = 7;
+		used += 8;
 	}
-	if (w < used) {
+	if (c->trend && w - used - 12 >= 40) {
+		c->trend = 24;
+		used += 12;
+	}
+	if (w < used + 10) {
 		/* narrow: drop from the right */
 		c->ok = 0;
 		c->p95 = 0;
@@ -269,7 +275,7 @@ health_view_draw(struct view *v, struct canvas *cv)
 		if (r->http_status > 0)
 			snprintf(code, sizeof code, "%d", r->http_status);
 		else
-			snprintf(code, sizeof code, "-");
+			snprintf(code, sizeof code, "%s", r->is_ws ? "ws" : "-");
 		x = health_col(cv, y, x, c.code, base, code, 1);
 		fmt_ms(buf, sizeof buf, r->latency_ms);
 		x = health_col(cv, y, x, c.last, base, buf, 1);

@@ -359,7 +359,7 @@ console_draw_tabs(struct console *c, struct canvas *cv)
 		x += canvas_text(cv, 0, x, st, label);
 		if (badge[0] != '\0') {
 			x += canvas_printf(cv, 0, x, -1, bad ? STYLE_HEALTH_DOWN : STYLE_DIM,
-			    "%s ", badge);
+			    "(%s)", badge);
 		}
 		if (x < w)
 			x += canvas_text(cv, 0, x, STYLE_TAB, " ");
