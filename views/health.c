@@ -402,7 +402,7 @@ health_view_draw_detail(struct view *v, struct canvas *cv)
 	    buf, a1, a2);
 	canvas_sparkline(cv, y++, x, w - x - 1 < 30 ? w - x - 1 : 30, STYLE_SPARKLINE,
 	    r->window, r->n_window, 0);
-	if (!r->is_ws && r->t_total_ms > 0) {
+	if (!r->is_ws && r->http_status > 0 && r->t_total_ms > 0) {
 		canvas_text(cv, y, 1, STYLE_HEADER, "Timings  ");
 		canvas_printf(cv, y++, 10, w - 10, STYLE_DEFAULT, "dns %.1f  connect %.1f  "
 		    "tls %.1f  first byte %.1f  total %.1f ms", r->t_dns_ms, r->t_connect_ms,

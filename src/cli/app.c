@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -122,8 +123,11 @@ app_operator(char *buf, size_t len)
 
 	if (user == NULL || *user == '\0')
 		user = getenv("LOGNAME");
-	if (user == NULL || *user == '\0')
-		user = "unknown";
+	if (user == NULL || *user == '\0') {
+		struct passwd *pw = getpwuid(getuid());
+
+		user = pw != NULL ? pw->pw_name : "unknown";
+	}
 	if (ssh != NULL && *ssh != '\0') {
 		util_strlcpy(addr, ssh, sizeof addr);
 		addr[strcspn(addr, " ")] = '\0';

@@ -271,7 +271,9 @@ ui_resize(struct ui *u)
 
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
 		resize_term(ws.ws_row, ws.ws_col);
+	wnoutrefresh(stdscr);	/* see ui_new: keep stdscr clean */
 	clearok(curscr, TRUE);
+	u->have_layout = 0;
 	console_resize(u->console, COLS, LINES);
 	diag_log(DIAG_DEBUG, "resize %dx%d", COLS, LINES);
 	ui_mark(u);
@@ -374,6 +376,7 @@ ui_set_theme(void *ud, const char *name, struct err *e)
 	u->theme = t;
 	/* an explicit choice overrides NO_COLOR, as the NO_COLOR convention asks */
 	colors_apply(&u->theme, 0);
+	wnoutrefresh(stdscr);	/* colors_apply sets its background */
 	clearok(curscr, TRUE);
 	ui_mark(u);
 	return 0;
@@ -433,6 +436,9 @@ ui_new(const struct ui_opts *opts, struct err *e)
 	set_escdelay(25);
 	curs_set(0);
 	colors_apply(&u->theme, u->o.mono);
+	/* wget_wch(stdscr) refreshes stdscr whenever it is touched, which would
+	 * paint it (blank) over every pane: mark it clean and never draw on it */
+	wnoutrefresh(stdscr);
 
 	u->cops.ud = u;
 	u->cops.set_theme = ui_set_theme;
