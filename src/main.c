@@ -33,20 +33,27 @@ usage(FILE *out)
 	    "Exit status: 0 ok, 1 something is degraded or down (check), 2 bad usage or configuration.\n");
 }
 
+/* The action table as text, or as the mdoc list in signalbox(1). */
 static void
-print_keys(void)
+print_keys(int mdoc)
 {
 	struct keymap *km = keymap_new();
 	char keys[128];
 	int i;
 
-	printf("%-16s %-14s %-8s %s\n", "KEYS", "COMMAND", "PANE", "DESCRIPTION");
+	if (!mdoc)
+		printf("%-16s %-14s %-8s %s\n", "KEYS", "COMMAND", "PANE", "DESCRIPTION");
 	for (i = 1; i < ACTION_COUNT; i++) {
 		const struct action_info *ai = action_info((enum action)i);
 
 		keymap_keys_for(km, NULL, ai->id, keys, sizeof keys);
-		printf("%-16s %-14s %-8s %s\n", keys[0] ? keys : "-", ai->name, ai->scope,
-		    ai->desc);
+		if (mdoc)
+			printf(".It %s Ta Ic :%s Ta %s%s%s\n", keys[0] ? keys : "\\(em",
+			    ai->name, strcmp(ai->scope, "global") ? ai->scope : "",
+			    strcmp(ai->scope, "global") ? ": " : "", ai->desc);
+		else
+			printf("%-16s %-14s %-8s %s\n", keys[0] ? keys : "-", ai->name,
+			    ai->scope, ai->desc);
 	}
 	keymap_free(&km);
 }
@@ -82,6 +89,7 @@ main(int argc, char **argv)
 		{ "layout", required_argument, NULL, 'l' },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "mdoc", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -89,7 +97,7 @@ main(int argc, char **argv)
 	const char *config_path = NULL, *log_path = NULL, *theme_name = NULL;
 	const char *layout = NULL, *cmd = NULL, *no_color = getenv("NO_COLOR");
 	char *default_path = NULL, startup[512] = "", theme_warning[256] = "";
-	int opt, read_only = 0, json = 0, rc, explicit_path;
+	int opt, read_only = 0, json = 0, mdoc = 0, rc, explicit_path;
 	struct config cfg;
 	struct keymap *km;
 	struct theme theme;
@@ -98,7 +106,7 @@ main(int argc, char **argv)
 	size_t i;
 
 	setlocale(LC_ALL, "");
-	while ((opt = getopt_long(argc, argv, "c:v:t:l:rjhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:v:t:l:rjmhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'v': log_path = optarg; break;
@@ -106,6 +114,7 @@ main(int argc, char **argv)
 		case 'l': layout = optarg; break;
 		case 'r': read_only = 1; break;
 		case 'j': json = 1; break;
+		case 'm': mdoc = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("signalbox %s\n", SIGNALBOX_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -114,7 +123,7 @@ main(int argc, char **argv)
 	if (optind < argc)
 		cmd = argv[optind++];
 	if (cmd != NULL && strcmp(cmd, "keys") == 0) {
-		print_keys();
+		print_keys(mdoc);
 		return 0;
 	}
 	if (cmd != NULL && strcmp(cmd, "themes") == 0) {
@@ -124,9 +133,6 @@ main(int argc, char **argv)
 			puts(names[i]);
 		return 0;
 	}
-	if (cmd != NULL && strcmp(cmd, "check") == 0 && optind < argc &&
-	    strcmp(argv[optind], "--json") == 0)
-		json = 1;
 
 	/* configuration: never start curses with a bad one */
 	config_init(&cfg);
