@@ -73,13 +73,16 @@ struct config {
 /* Fill CFG with defaults (no endpoints). */
 void config_init(struct config *cfg);
 
-/* Free everything CFG owns and re-initialise it to defaults. */
+/* Free everything CFG owns and zero it (NULL-safe); config_init it again
+ * before reuse.  (Re-initialising here would allocate the default strings
+ * again and leak them when fini is the last call.) */
 void config_fini(struct config *cfg);
 
 /* Parse TEXT (LEN bytes) named NAME (used in messages) into CFG, which must
  * be config_init'ed.  On error returns -1 and E holds every problem found,
- * one "name:line:col: message" per line, up to E's capacity.  Key bindings
- * are validated against the action table and key names. */
+ * one "name:line:col: message" per line, up to E's capacity; E's code is
+ * ERR_PARSE for YAML syntax, ERR_INVALID otherwise, and CFG is unchanged.
+ * Key bindings are validated against the action table and key names. */
 int config_load_string(struct config *cfg, const char *text, size_t len,
     const char *name, struct err *e);
 

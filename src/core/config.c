@@ -1,0 +1,1861 @@
+/* config.c - the YAML configuration: option table, parser and dump.
+ *
+ * CONFIG_OPTIONS is the one list of options.  It decides which keys are
+ * known where (and so the did-you-mean suggestions), the type and range each
+ * value is checked against, the defaults config_init sets, the comments of
+ * config_dump and the table config_print_options prints for
+ * signalbox.yml(5).
+ *
+ * Parsing runs in three steps: libfyaml builds a document (syntax errors
+ * come from its collected diagnostics), a walk over the document checks
+ * every key and scalar against the table into struct config_val slots, and
+ * config_apply turns the slots into a struct config, filling computed
+ * defaults and checking what depends on more than one option.  Every problem
+ * is collected; the caller gets them all, sorted by position.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libfyaml.h>
+
+#include "signalbox/action.h"
+#include "signalbox/config.h"
+#include "signalbox/keymap.h"
+#include "signalbox/util.h"
+#include "signalbox/xalloc.h"
+
+enum {
+	CONFIG_MAX_FILE = 1024 * 1024,	/* bigger files are refused */
+	CONFIG_MSG_MAX = 512,		/* one message line */
+};
+
+#define CONFIG_DEFAULT_ENV "production"
+#define CONFIG_KEY_NAMES "key names look like j, G, C-r, M-x, Enter, PgDn, F5"
+
+enum config_type {
+	CONFIG_T_STRING,
+	CONFIG_T_INT,
+	CONFIG_T_BOOL,
+	CONFIG_T_DURATION,
+	CONFIG_T_ENUM,
+	CONFIG_T_LIST,
+	CONFIG_T_MAP,
+};
+
+static const char *const config_type_names[] = {
+	"string", "int", "bool", "duration", "enum", "list", "map",
+};
+
+enum {
+	CONFIG_F_REQUIRED = 1 << 0,	/* must be given */
+	CONFIG_F_COMPUTED = 1 << 1,	/* default depends on other options */
+	CONFIG_F_PATH = 1 << 2,		/* relative to the config file's directory */
+};
+
+/*
+ * Columns: id, name, type, default, min, max, enum values, flags,
+ * description.
+ *
+ * Names are dotted paths; "[]" stands for a list item and "<name>" for any
+ * key of a map.  The default is written as in the file (config_init parses
+ * it), or in words when CONFIG_F_COMPUTED; NULL means unset.  MIN and MAX
+ * bound ints, and durations in milliseconds.
+ */
+#define CONFIG_OPTIONS(_) \
+	_(PROJECT, "project", STRING, "signalbox", 0, 0, NULL, 0, \
+	    "Project name, shown in the title bar.") \
+	_(ENVIRONMENT, "environment", STRING, \
+	    "first of environments, else production", 0, 0, NULL, \
+	    CONFIG_F_COMPUTED, \
+	    "Environment shown and acted on; when environments is given it " \
+	    "must be one of its names.") \
+	_(ENVIRONMENTS, "environments", MAP, "{}", 0, 0, NULL, 0, \
+	    "Known environments: a mapping from name to the options below.") \
+	_(ENV_PROTECTED, "environments.<name>.protected", BOOL, "false", \
+	    0, 0, NULL, 0, \
+	    "Changes need the environment's name typed to confirm; the " \
+	    "environment is drawn in a distinct style.") \
+	_(ENV_READ_ONLY, "environments.<name>.read_only", BOOL, "false", \
+	    0, 0, NULL, 0, \
+	    "Refuse every change in this environment.") \
+	_(THEME, "theme", STRING, "default", 0, 0, NULL, 0, \
+	    "Theme: the name of an embedded or installed theme, or the path " \
+	    "of a .theme file.") \
+	_(FPS, "fps", INT, "30", 1, 240, NULL, 0, \
+	    "Most frames drawn per second; nothing is drawn while nothing " \
+	    "changes.") \
+	_(LAYOUT, "layout", ENUM, "auto", 0, 0, "auto|split|single", 0, \
+	    "Pane layout; auto is split on large terminals and single on " \
+	    "small ones.") \
+	_(LOG_FILE, "log_file", STRING, NULL, 0, 0, NULL, CONFIG_F_PATH, \
+	    "File for diagnostics (as with -v); a relative path is taken " \
+	    "from the configuration file's directory.") \
+	_(HEALTH, "health", MAP, "{}", 0, 0, NULL, 0, \
+	    "Endpoint health checks: a mapping of the options below.") \
+	_(HEALTH_INTERVAL, "health.interval", DURATION, "5s", \
+	    100, 86400000, NULL, 0, \
+	    "Time between two checks of an endpoint.") \
+	_(HEALTH_TIMEOUT, "health.timeout", DURATION, "3s", \
+	    100, 3600000, NULL, 0, \
+	    "Time a check may take before it fails; at most interval.") \
+	_(HEALTH_WINDOW, "health.window", INT, "60", 2, 10000, NULL, 0, \
+	    "Latency samples kept per endpoint for p50 and p95.") \
+	_(TLS_WARN_DAYS, "health.tls_warn_days", INT, "21", 1, 3650, NULL, 0, \
+	    "Warn when a TLS certificate expires within this many days.") \
+	_(TLS_FAIL_DAYS, "health.tls_fail_days", INT, "7", 0, 3650, NULL, 0, \
+	    "Fail when a TLS certificate expires within this many days; " \
+	    "less than tls_warn_days.") \
+	_(ENDPOINTS, "health.endpoints", LIST, "[]", 0, 0, NULL, 0, \
+	    "Endpoints to check: a list of mappings of the options below.") \
+	_(EP_NAME, "health.endpoints[].name", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "Endpoint name, unique among the endpoints.") \
+	_(EP_URL, "health.endpoints[].url", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "URL to check; the scheme is http, https, ws or wss.") \
+	_(EP_TYPE, "health.endpoints[].type", ENUM, \
+	    "websocket for ws and wss URLs, else http", 0, 0, "http|websocket", \
+	    CONFIG_F_COMPUTED, \
+	    "Check kind: an HTTP request, or a WebSocket echo round-trip.") \
+	_(EP_EXPECT, "health.endpoints[].expect", INT, \
+	    "200, 101 for websocket", 100, 599, NULL, CONFIG_F_COMPUTED, \
+	    "Expected HTTP status code.") \
+	_(EP_INTERVAL, "health.endpoints[].interval", DURATION, \
+	    "health.interval", 100, 86400000, NULL, CONFIG_F_COMPUTED, \
+	    "Time between two checks of this endpoint.") \
+	_(EP_TIMEOUT, "health.endpoints[].timeout", DURATION, \
+	    "health.timeout", 100, 3600000, NULL, CONFIG_F_COMPUTED, \
+	    "Time a check of this endpoint may take; at most its interval.") \
+	_(EP_HEADERS, "health.endpoints[].headers", ENUM, \
+	    "strict for https URLs, else off", 0, 0, "strict|off", \
+	    CONFIG_F_COMPUTED, \
+	    "Check the security headers (HSTS, CSP, X-Content-Type-Options, " \
+	    "X-Frame-Options, Referrer-Policy).") \
+	_(EP_CA_FILE, "health.endpoints[].ca_file", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_PATH, \
+	    "Extra CA bundle (PEM) for self-signed servers; a relative path " \
+	    "is taken from the configuration file's directory.") \
+	_(EP_SERVICE, "health.endpoints[].service", STRING, NULL, 0, 0, NULL, 0, \
+	    "Service this endpoint belongs to.") \
+	_(EP_WS_MESSAGE, "health.endpoints[].ws_message", STRING, \
+	    "signalbox-ping", 0, 0, NULL, 0, \
+	    "Message sent to a websocket endpoint for the echo round-trip.") \
+	_(KEYS, "keys", MAP, "{}", 0, 0, NULL, 0, \
+	    "Key bindings: a mapping from section (global, or a pane name " \
+	    "such as health) to that section's bindings.") \
+	_(KEYS_SECTION, "keys.<section>", MAP, "{}", 0, 0, NULL, 0, \
+	    "Bindings of one section: a mapping from key name to action.") \
+	_(KEYS_BINDING, "keys.<section>.<key>", STRING, "the default keymap", \
+	    0, 0, NULL, CONFIG_F_COMPUTED, \
+	    "Action run by the key, or none to remove the binding; " \
+	    CONFIG_KEY_NAMES ".")
+
+enum config_opt {
+#define CONFIG_OPT_ENUM(id, name, type, def, min, max, values, flags, desc) \
+	CONFIG_OPT_##id,
+	CONFIG_OPTIONS(CONFIG_OPT_ENUM)
+#undef CONFIG_OPT_ENUM
+	CONFIG_OPT_COUNT
+};
+
+struct config_option {
+	const char *name;
+	enum config_type type;
+	const char *def;
+	int64_t min, max;
+	const char *values;	/* ENUM: "auto|split|single" */
+	int flags;
+	const char *desc;
+};
+
+static const struct config_option config_options[] = {
+#define CONFIG_OPT_ROW(id, name, type, def, min, max, values, flags, desc) \
+	{ name, CONFIG_T_##type, def, min, max, values, flags, desc },
+	CONFIG_OPTIONS(CONFIG_OPT_ROW)
+#undef CONFIG_OPT_ROW
+};
+
+struct config_pos {
+	int line, col;		/* 1-based */
+};
+
+/* One option's value as found in the file. */
+struct config_val {
+	int set;		/* given, valid */
+	int bad;		/* given, invalid (already reported) */
+	char *text;		/* canonical text (enum) or resolved path */
+	int64_t num;		/* int, bool, duration (ms), enum index */
+	struct config_pos pos;
+};
+
+struct config_msg {
+	struct config_pos pos;
+	size_t seq;
+	char *text;
+};
+
+struct config_env_raw {
+	char *name;
+	struct config_pos pos;
+	struct config_val v[CONFIG_OPT_COUNT];
+};
+
+struct config_ep_raw {
+	size_t index;		/* 1-based, among the list items */
+	struct config_pos pos;
+	struct config_val v[CONFIG_OPT_COUNT];
+};
+
+struct config_parse {
+	const char *name;	/* file name in messages */
+	char *dir;		/* its directory, or NULL */
+	int syntax;		/* a YAML syntax error was reported */
+	struct config_msg *msgs;
+	size_t n_msgs;
+	struct config_val root[CONFIG_OPT_COUNT];
+	struct config_env_raw *envs;
+	size_t n_envs;
+	struct config_ep_raw *eps;
+	size_t n_eps;
+	struct config *cfg;	/* being built */
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+static void config_error(struct config_parse *p, struct config_pos at,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+config_error(struct config_parse *p, struct config_pos at, const char *fmt, ...)
+{
+	char buf[CONFIG_MSG_MAX];
+	struct config_msg *m;
+	va_list ap;
+	char *c;
+
+	if (p == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	/* one message per line, whatever the file contained */
+	for (c = buf; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	p->msgs = xreallocarray(p->msgs, p->n_msgs + 1, sizeof *p->msgs);
+	m = &p->msgs[p->n_msgs];
+	m->pos = at;
+	m->seq = p->n_msgs++;
+	m->text = xstrdup(buf);
+}
+
+static int
+config_msg_cmp(const void *a, const void *b)
+{
+	const struct config_msg *x = a, *y = b;
+
+	if (x->pos.line != y->pos.line)
+		return x->pos.line < y->pos.line ? -1 : 1;
+	if (x->pos.col != y->pos.col)
+		return x->pos.col < y->pos.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Every message into E, one per line, sorted by position; what does not fit
+ * becomes "... and N more". */
+static void
+config_report(struct config_parse *p, struct err *e)
+{
+	char out[sizeof e->msg], line[CONFIG_MSG_MAX + 64], tail[48];
+	size_t used = 0, i, need, tlen;
+
+	if (e == NULL)
+		return;
+	qsort(p->msgs, p->n_msgs, sizeof *p->msgs, config_msg_cmp);
+	out[0] = '\0';
+	for (i = 0; i < p->n_msgs; i++) {
+		snprintf(line, sizeof line, "%s%s:%d:%d: %s", i > 0 ? "\n" : "",
+		    p->name, p->msgs[i].pos.line, p->msgs[i].pos.col,
+		    p->msgs[i].text);
+		need = strlen(line);
+		tlen = 0;
+		if (i + 1 < p->n_msgs)
+			tlen = (size_t)snprintf(tail, sizeof tail, "\n... and %zu more",
+			    p->n_msgs - i - 1);
+		if (used + need + tlen < sizeof out) {
+			memcpy(out + used, line, need + 1);
+			used += need;
+			continue;
+		}
+		if (i == 0) {
+			/* a first line too long for E: cut it, keep the count */
+			util_strlcpy(out, line, sizeof out - tlen);
+			used = strlen(out);
+			if (tlen > 0)
+				util_strlcpy(out + used, tail, sizeof out - used);
+			break;
+		}
+		/* the previous line left room for this tail */
+		snprintf(out + used, sizeof out - used, "\n... and %zu more",
+		    p->n_msgs - i);
+		break;
+	}
+	err_set(e, p->syntax ? ERR_PARSE : ERR_INVALID, "%s", out);
+}
+
+/* ---- the option table -------------------------------------------------- */
+
+/* Option named PREFIX + KEY that can be written as a key, or -1. */
+static int
+config_child(const char *prefix, const char *key)
+{
+	size_t plen = strlen(prefix);
+	int i;
+
+	for (i = 0; i < CONFIG_OPT_COUNT; i++) {
+		const char *name = config_options[i].name;
+
+		if (strncmp(name, prefix, plen) == 0 &&
+		    strpbrk(name + plen, ".[<") == NULL &&
+		    strcmp(name + plen, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Keys known under PREFIX, in table order, into OUT (CONFIG_OPT_COUNT). */
+static size_t
+config_children(const char *prefix, const char **out)
+{
+	size_t plen = strlen(prefix), n = 0;
+	int i;
+
+	for (i = 0; i < CONFIG_OPT_COUNT; i++) {
+		const char *name = config_options[i].name;
+
+		if (strncmp(name, prefix, plen) == 0 && name[plen] != '\0' &&
+		    strpbrk(name + plen, ".[<") == NULL)
+			out[n++] = name + plen;
+	}
+	return n;
+}
+
+/* A and B differ by two neighbouring letters swapped ("fsp", "fps"). */
+static int
+config_is_swap(const char *a, const char *b)
+{
+	size_t i, len = strlen(a);
+
+	if (len != strlen(b))
+		return 0;
+	for (i = 0; i < len && a[i] == b[i]; i++)
+		;
+	return i + 1 < len && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	    strcmp(a + i + 2, b + i + 2) == 0;
+}
+
+/* The closest of the N candidates to WORD, or NULL when none is close: a
+ * small edit distance, a swap of two letters, else a candidate WORD starts
+ * ("prod" for "production"). */
+static const char *
+config_suggest(const char *word, const char *const *cands, size_t n)
+{
+	size_t len = strlen(word), i;
+	int max = len <= 3 ? 1 : len <= 6 ? 2 : 3, best_d = max + 1, d;
+	const char *best = NULL;
+
+	for (i = 0; i < n; i++) {
+		d = config_is_swap(word, cands[i]) ? 1 :
+		    util_edit_distance(word, cands[i], max);
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	for (i = 0; best == NULL && len >= 3 && i < n; i++)
+		if (strncasecmp(cands[i], word, len) == 0)
+			best = cands[i];
+	return best;
+}
+
+static void
+config_join(char *buf, size_t len, const char *const *words, size_t n)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "", words[i]);
+		used += strlen(buf + used);
+	}
+}
+
+/* Index of TEXT among O's enum values (case-insensitive), or -1; the
+ * canonical spelling goes to CANON. */
+static int
+config_enum_index(const struct config_option *o, const char *text,
+    char *canon, size_t len)
+{
+	const char *s = o->values, *bar;
+	size_t n, tlen = strlen(text);
+	int i;
+
+	for (i = 0; s != NULL && *s != '\0'; i++) {
+		bar = strchr(s, '|');
+		n = bar != NULL ? (size_t)(bar - s) : strlen(s);
+		if (n == tlen && strncasecmp(s, text, n) == 0) {
+			if (canon != NULL)
+				snprintf(canon, len, "%.*s", (int)n, s);
+			return i;
+		}
+		s = bar != NULL ? bar + 1 : s + n;
+	}
+	return -1;
+}
+
+/* Value I of O's enum into BUF. */
+static const char *
+config_enum_name(const struct config_option *o, int64_t idx, char *buf,
+    size_t len)
+{
+	const char *s = o->values, *bar;
+	int64_t i;
+
+	for (i = 0; i < idx && (bar = strchr(s, '|')) != NULL; i++)
+		s = bar + 1;
+	bar = strchr(s, '|');
+	snprintf(buf, len, "%.*s", (int)(bar != NULL ? (size_t)(bar - s) :
+	    strlen(s)), s);
+	return buf;
+}
+
+/* "auto, split, single" */
+static void
+config_enum_list(const struct config_option *o, char *buf, size_t len)
+{
+	const char *s;
+	size_t used = 0;
+
+	for (s = o->values; *s != '\0' && used + 3 < len; s++) {
+		if (*s == '|') {
+			buf[used++] = ',';
+			buf[used++] = ' ';
+		} else {
+			buf[used++] = *s;
+		}
+	}
+	buf[used] = '\0';
+}
+
+static void
+config_fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	if (ms > 0 && ms % 3600000 == 0)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else if (ms > 0 && ms % 60000 == 0)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+/* What a value of O must be: "a duration like 5s or 250ms". */
+static void
+config_expect(const struct config_option *o, char *buf, size_t len)
+{
+	char vals[128];
+
+	switch (o->type) {
+	case CONFIG_T_STRING:
+		snprintf(buf, len, "a string");
+		break;
+	case CONFIG_T_INT:
+		snprintf(buf, len, "a whole number from %lld to %lld",
+		    (long long)o->min, (long long)o->max);
+		break;
+	case CONFIG_T_BOOL:
+		snprintf(buf, len, "true or false");
+		break;
+	case CONFIG_T_DURATION:
+		snprintf(buf, len, "a duration like 5s or 250ms");
+		break;
+	case CONFIG_T_ENUM:
+		config_enum_list(o, vals, sizeof vals);
+		snprintf(buf, len, "one of %s", vals);
+		break;
+	case CONFIG_T_LIST:
+		snprintf(buf, len, "a list");
+		break;
+	case CONFIG_T_MAP:
+		snprintf(buf, len, "a mapping");
+		break;
+	}
+}
+
+/*
+ * Check TEXT, the value of option O written under KEY, and store it in *NUM
+ * (int, bool 0/1, duration in ms, enum index).  Problems go to P at AT; P
+ * NULL checks silently (the table's own defaults).
+ */
+static int
+config_convert(struct config_parse *p, const struct config_option *o,
+    const char *key, const char *text, struct config_pos at, int64_t *num)
+{
+	char want[160], a[32], b[32];
+	long long v;
+	char *end;
+	int i;
+
+	*num = 0;
+	switch (o->type) {
+	case CONFIG_T_STRING:
+		if (*text == '\0') {
+			config_error(p, at, "'%s' must not be empty (leave it out "
+			    "to use the default)", key);
+			return -1;
+		}
+		return 0;
+	case CONFIG_T_INT:
+		errno = 0;
+		v = strtoll(text, &end, 10);
+		if (end == text || *end != '\0' || errno == ERANGE ||
+		    isspace((unsigned char)*text)) {
+			config_expect(o, want, sizeof want);
+			config_error(p, at, "'%s' must be %s, got '%.64s'", key, want,
+			    text);
+			return -1;
+		}
+		if (v < o->min || v > o->max) {
+			config_error(p, at, "'%s' must be from %lld to %lld, got %lld",
+			    key, (long long)o->min, (long long)o->max, v);
+			return -1;
+		}
+		*num = v;
+		return 0;
+	case CONFIG_T_BOOL:
+		if (strcasecmp(text, "true") == 0 || strcasecmp(text, "yes") == 0 ||
+		    strcasecmp(text, "on") == 0) {
+			*num = 1;
+			return 0;
+		}
+		if (strcasecmp(text, "false") == 0 || strcasecmp(text, "no") == 0 ||
+		    strcasecmp(text, "off") == 0)
+			return 0;
+		config_error(p, at, "'%s' must be true or false, got '%.64s'", key,
+		    text);
+		return -1;
+	case CONFIG_T_DURATION:
+		if (util_parse_duration_ms(text, num) != 0) {
+			config_error(p, at, "'%s' must be a duration like 5s or 250ms, "
+			    "got '%.64s'", key, text);
+			return -1;
+		}
+		if (*num < o->min || *num > o->max) {
+			config_fmt_duration(o->min, a, sizeof a);
+			config_fmt_duration(o->max, b, sizeof b);
+			config_error(p, at, "'%s' must be from %s to %s, got '%.64s'",
+			    key, a, b, text);
+			return -1;
+		}
+		return 0;
+	case CONFIG_T_ENUM:
+		if ((i = config_enum_index(o, text, NULL, 0)) < 0) {
+			const char *cands[8], *s, *best;
+			char names[8][32];
+			size_t n = 0;
+
+			for (s = o->values; n < 8 && *s != '\0'; n++) {
+				const char *bar = strchr(s, '|');
+				size_t l = bar != NULL ? (size_t)(bar - s) : strlen(s);
+
+				snprintf(names[n], sizeof names[n], "%.*s", (int)l, s);
+				cands[n] = names[n];
+				s = bar != NULL ? bar + 1 : s + l;
+			}
+			best = config_suggest(text, cands, n);
+			config_expect(o, want, sizeof want);
+			if (best != NULL)
+				config_error(p, at, "'%s' must be %s, got '%.64s' (did you "
+				    "mean '%s'?)", key, want, text, best);
+			else
+				config_error(p, at, "'%s' must be %s, got '%.64s'", key,
+				    want, text);
+			return -1;
+		}
+		*num = i;
+		return 0;
+	case CONFIG_T_LIST:
+	case CONFIG_T_MAP:
+		break;
+	}
+	return -1;
+}
+
+static const char *
+config_str(const struct config_val *v, enum config_opt id)
+{
+	return v[id].set ? v[id].text : config_options[id].def;
+}
+
+static int64_t
+config_num(const struct config_val *v, enum config_opt id)
+{
+	const struct config_option *o = &config_options[id];
+	struct config_pos none = { 0, 0 };
+	int64_t n = 0;
+
+	if (v[id].set)
+		return v[id].num;
+	if (o->def != NULL && !(o->flags & CONFIG_F_COMPUTED))
+		config_convert(NULL, o, o->name, o->def, none, &n);
+	return n;
+}
+
+static void
+config_vals_free(struct config_val *v)
+{
+	int i;
+
+	for (i = 0; i < CONFIG_OPT_COUNT; i++) {
+		free(v[i].text);
+		v[i].text = NULL;
+	}
+}
+
+static char *
+config_strdup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* ---- the YAML document ------------------------------------------------- */
+
+static int
+config_node_pos(struct fy_node *fyn, struct config_pos *out)
+{
+	const struct fy_mark *m;
+	struct fy_node_pair *pair;
+	struct fy_token *t;
+	void *it = NULL;
+
+	if (fyn == NULL)
+		return -1;
+	switch (fy_node_get_type(fyn)) {
+	case FYNT_SCALAR:
+		if ((t = fy_node_get_scalar_token(fyn)) == NULL ||
+		    (m = fy_token_start_mark(t)) == NULL)
+			return -1;
+		out->line = m->line + 1;
+		out->col = m->column + 1;
+		/* the mark is after the opening quote: point at the quote */
+		if ((fy_node_get_style(fyn) == FYNS_SINGLE_QUOTED ||
+		    fy_node_get_style(fyn) == FYNS_DOUBLE_QUOTED) && out->col > 1)
+			out->col--;
+		return 0;
+	case FYNT_MAPPING:
+		/* libfyaml 0.7 keeps no mark for collections: use the first key */
+		pair = fy_node_mapping_iterate(fyn, &it);
+		return pair != NULL ? config_node_pos(fy_node_pair_key(pair), out) : -1;
+	case FYNT_SEQUENCE:
+		return config_node_pos(fy_node_sequence_iterate(fyn, &it), out);
+	}
+	return -1;
+}
+
+/* Where FYN starts, or FALLBACK (its key) when it has no position of its
+ * own (an empty value, an empty flow collection). */
+static struct config_pos
+config_pos_of(struct fy_node *fyn, struct config_pos fallback)
+{
+	struct config_pos at;
+
+	return config_node_pos(fyn, &at) == 0 ? at : fallback;
+}
+
+/* Where a message about value FYN of key at KAT points: a scalar itself, a
+ * collection its key (libfyaml knows only where its first item starts). */
+static struct config_pos
+config_value_pos(struct fy_node *fyn, struct config_pos kat)
+{
+	if (fyn == NULL || !fy_node_is_scalar(fyn))
+		return kat;
+	return config_pos_of(fyn, kat);
+}
+
+static int
+config_is_null(struct fy_node *fyn)
+{
+	const char *s;
+	size_t len = 0;
+
+	if (fyn == NULL)
+		return 1;
+	if (!fy_node_is_scalar(fyn) || fy_node_get_style(fyn) != FYNS_PLAIN)
+		return 0;
+	s = fy_node_get_scalar(fyn, &len);
+	return s == NULL || len == 0 || (len == 1 && s[0] == '~') ||
+	    (len == 4 && (strncmp(s, "null", 4) == 0 ||
+	    strncmp(s, "Null", 4) == 0 || strncmp(s, "NULL", 4) == 0));
+}
+
+static char *
+config_scalar(struct fy_node *fyn)
+{
+	const char *s;
+	size_t len = 0;
+
+	s = fy_node_get_scalar(fyn, &len);
+	return xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
+}
+
+/* "a mapping", "a list", "'fast'" or "nothing" for messages. */
+static void
+config_describe(struct fy_node *fyn, char *buf, size_t len)
+{
+	char *s;
+
+	if (config_is_null(fyn)) {
+		snprintf(buf, len, "nothing");
+	} else if (fy_node_is_mapping(fyn)) {
+		snprintf(buf, len, "a mapping");
+	} else if (fy_node_is_sequence(fyn)) {
+		snprintf(buf, len, "a list");
+	} else {
+		s = config_scalar(fyn);
+		snprintf(buf, len, "'%.64s'", s);
+		free(s);
+	}
+}
+
+/* KEY's text, or NULL after reporting a key that is not a plain scalar. */
+static char *
+config_key(struct config_parse *p, struct fy_node *key,
+    struct config_pos fallback, struct config_pos *at)
+{
+	char what[96];
+
+	*at = config_pos_of(key, fallback);
+	if (key != NULL && fy_node_is_scalar(key))
+		return config_scalar(key);
+	config_describe(key, what, sizeof what);
+	config_error(p, *at, "keys must be names, got %s as a key", what);
+	return NULL;
+}
+
+static void
+config_diag_output(struct fy_diag *diag, void *user, const char *buf,
+    size_t len)
+{
+	/* errors are collected; nothing may reach the terminal */
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+/* libfyaml marks an alias or a quoted scalar after its '*' or quote; an
+ * error at such a token points at the '*' or quote of TEXT instead. */
+static void
+config_token_fix(struct fy_token *t, const char *text, size_t len,
+    struct config_pos *at)
+{
+	const struct fy_mark *m;
+	char c;
+
+	if (t == NULL || (m = fy_token_start_mark(t)) == NULL ||
+	    m->line + 1 != at->line || m->column + 1 != at->col || at->col < 2 ||
+	    m->input_pos == 0 || m->input_pos > len)
+		return;
+	c = text[m->input_pos - 1];
+	if (c == '"' || c == '\'' || c == '*')
+		at->col--;
+}
+
+/* Build the document of TEXT; syntax errors go to P.  NULL for an empty
+ * stream too (then P has no messages). */
+static struct fy_document *
+config_yaml_parse(struct config_parse *p, const char *text, size_t len)
+{
+	struct config_pos first = { 1, 1 }, at;
+	struct fy_document *doc;
+	struct fy_diag_error *de;
+	struct fy_parse_cfg pcfg;
+	struct fy_diag_cfg dcfg;
+	struct fy_diag *diag;
+	void *it = NULL;
+
+	fy_diag_cfg_default(&dcfg);
+	dcfg.fp = NULL;
+	dcfg.output_fn = config_diag_output;
+	dcfg.user = p;
+	dcfg.colorize = false;
+	if ((diag = fy_diag_create(&dcfg)) == NULL) {
+		config_error(p, first, "cannot start the YAML parser");
+		p->syntax = 1;
+		return NULL;
+	}
+	fy_diag_set_collect_errors(diag, true);
+	memset(&pcfg, 0, sizeof pcfg);
+	pcfg.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_JSON_NONE;
+	pcfg.diag = diag;
+	doc = fy_document_build_from_string(&pcfg, text, len);
+	while ((de = fy_diag_errors_iterate(diag, &it)) != NULL) {
+		if (de->type < FYET_ERROR)
+			continue;
+		at.line = de->line > 0 ? de->line : 1;
+		at.col = de->column > 0 ? de->column : 1;
+		config_token_fix(de->fyt, text, len, &at);
+		p->syntax = 1;
+		if (strcmp(de->msg, "duplicate key") == 0 && de->fyt != NULL) {
+			size_t klen = 0;
+			const char *k = fy_token_get_text(de->fyt, &klen);
+
+			config_error(p, at, "duplicate key '%.*s' (each key may "
+			    "appear once in a mapping)", (int)(klen < 64 ? klen : 64),
+			    k != NULL ? k : "");
+		} else {
+			config_error(p, at, "invalid YAML: %s", de->msg);
+		}
+	}
+	if (p->syntax && doc != NULL) {
+		fy_document_destroy(doc);
+		doc = NULL;
+	}
+	fy_diag_destroy(diag);
+	return doc;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static char *
+config_dirname(const char *name)
+{
+	const char *slash;
+
+	if (name == NULL || (slash = strrchr(name, '/')) == NULL)
+		return NULL;
+	if (slash == name)
+		return xstrdup("/");
+	return xstrndup(name, (size_t)(slash - name));
+}
+
+/* PATH as seen from the config file: "~/" is $HOME, relative paths are
+ * relative to the file's directory. */
+static char *
+config_resolve(const struct config_parse *p, const char *path)
+{
+	const char *home = getenv("HOME");
+	size_t dlen;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	if (strncmp(path, "~/", 2) == 0 && home != NULL && *home != '\0')
+		return xasprintf("%s%s", home, path + 1);
+	if (p->dir == NULL)
+		return xstrdup(path);
+	dlen = strlen(p->dir);
+	return xasprintf("%s%s%s", p->dir,
+	    dlen > 0 && p->dir[dlen - 1] == '/' ? "" : "/", path);
+}
+
+/* ---- the walk ---------------------------------------------------------- */
+
+static void config_parse_options(struct config_parse *p, struct fy_node *map,
+    struct config_pos at, const char *prefix, const char *label,
+    struct config_val *v);
+
+static void
+config_parse_leaf(struct config_parse *p, enum config_opt id, const char *key,
+    struct fy_node *vn, struct config_pos kat, struct config_val *out)
+{
+	const struct config_option *o = &config_options[id];
+	struct config_pos at = config_value_pos(vn, kat);
+	char want[160], what[96], canon[32];
+	int64_t num;
+	char *text;
+
+	if (config_is_null(vn))
+		return;		/* "key:" or "key: ~" leaves the default */
+	if (!fy_node_is_scalar(vn)) {
+		config_expect(o, want, sizeof want);
+		config_describe(vn, what, sizeof what);
+		config_error(p, at, "'%s' must be %s, got %s", key, want, what);
+		out->bad = 1;
+		return;
+	}
+	text = config_scalar(vn);
+	if (config_convert(p, o, key, text, at, &num) != 0) {
+		free(text);
+		out->bad = 1;
+		return;
+	}
+	if (o->type == CONFIG_T_ENUM) {
+		config_enum_index(o, text, canon, sizeof canon);
+		free(text);
+		text = xstrdup(canon);
+	} else if (o->flags & CONFIG_F_PATH) {
+		char *path = config_resolve(p, text);
+
+		free(text);
+		text = path;
+	}
+	free(out->text);
+	out->set = 1;
+	out->bad = 0;
+	out->text = text;
+	out->num = num;
+	out->pos = at;
+}
+
+/* A collection value that is neither null nor the expected kind. */
+static int
+config_check_kind(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat, enum fy_node_type want, const char *fmt_key,
+    const char *like)
+{
+	char what[96];
+
+	if (config_is_null(vn))
+		return -1;
+	if (fy_node_get_type(vn) == want)
+		return 0;
+	config_describe(vn, what, sizeof what);
+	config_error(p, config_value_pos(vn, kat), "'%s' must be %s like %s, got %s",
+	    fmt_key, want == FYNT_MAPPING ? "a mapping" : "a list", like, what);
+	return -1;
+}
+
+static void
+config_parse_envs(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat)
+{
+	struct fy_node_pair *pair;
+	struct config_env_raw *env;
+	struct config_pos at;
+	char label[96], what[96];
+	void *it = NULL;
+	char *name;
+
+	if (config_check_kind(p, vn, kat, FYNT_MAPPING, "environments",
+	    "{ production: { protected: true }, staging: {} }") != 0)
+		return;
+	while ((pair = fy_node_mapping_iterate(vn, &it)) != NULL) {
+		struct fy_node *val = fy_node_pair_value(pair);
+
+		if ((name = config_key(p, fy_node_pair_key(pair), kat, &at)) == NULL)
+			continue;
+		if (*name == '\0') {
+			config_error(p, at, "environment names must not be empty");
+			free(name);
+			continue;
+		}
+		p->envs = xreallocarray(p->envs, p->n_envs + 1, sizeof *p->envs);
+		env = &p->envs[p->n_envs++];
+		memset(env, 0, sizeof *env);
+		env->name = name;
+		env->pos = at;
+		if (config_is_null(val))
+			continue;
+		if (!fy_node_is_mapping(val)) {
+			config_describe(val, what, sizeof what);
+			config_error(p, config_value_pos(val, at), "environment '%.64s' "
+			    "must be a mapping like { protected: true }, got %s", name,
+			    what);
+			continue;
+		}
+		snprintf(label, sizeof label, "environment '%.64s'", name);
+		config_parse_options(p, val, at, "environments.<name>.", label,
+		    env->v);
+	}
+}
+
+static void
+config_parse_endpoints(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat)
+{
+	struct config_ep_raw *ep;
+	struct fy_node *item, *name;
+	struct config_pos at;
+	char label[96], what[96];
+	void *it = NULL;
+	size_t i = 0;
+
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "endpoints",
+	    "- { name: api, url: https://HOST/health }") != 0)
+		return;
+	while ((item = fy_node_sequence_iterate(vn, &it)) != NULL) {
+		i++;
+		at = config_pos_of(item, kat);
+		if (!fy_node_is_mapping(item)) {
+			config_describe(item, what, sizeof what);
+			config_error(p, at, "endpoint %zu must be a mapping like "
+			    "{ name: api, url: https://HOST/health }, got %s", i, what);
+			continue;
+		}
+		p->eps = xreallocarray(p->eps, p->n_eps + 1, sizeof *p->eps);
+		ep = &p->eps[p->n_eps++];
+		memset(ep, 0, sizeof *ep);
+		ep->index = i;
+		ep->pos = at;
+		name = fy_node_mapping_lookup_by_string(item, "name", 4);
+		if (name != NULL && fy_node_is_scalar(name) && !config_is_null(name)) {
+			char *s = config_scalar(name);
+
+			snprintf(label, sizeof label, "endpoint '%.64s'", s);
+			free(s);
+		} else {
+			snprintf(label, sizeof label, "endpoint %zu", i);
+		}
+		config_parse_options(p, item, at, "health.endpoints[].", label,
+		    ep->v);
+	}
+}
+
+static int
+config_section_known(const char *section, const char **cands, size_t *n)
+{
+	size_t i, k;
+	int a, found = 0;
+
+	*n = 0;
+	cands[(*n)++] = "global";
+	for (a = 1; a < ACTION_COUNT; a++) {
+		const char *scope = action_info((enum action)a)->scope;
+
+		for (k = 0; k < *n; k++)
+			if (strcmp(cands[k], scope) == 0)
+				break;
+		if (k == *n && *n < ACTION_COUNT)
+			cands[(*n)++] = scope;
+	}
+	for (i = 0; i < *n; i++)
+		if (strcmp(cands[i], section) == 0)
+			found = 1;
+	return found;
+}
+
+static void
+config_unknown_action(struct config_parse *p, struct config_pos at,
+    const char *name)
+{
+	const char *cands[ACTION_COUNT], *best;
+	size_t n = 0;
+	int a;
+
+	for (a = 1; a < ACTION_COUNT; a++)
+		cands[n++] = action_info((enum action)a)->name;
+	best = config_suggest(name, cands, n);
+	if (best != NULL)
+		config_error(p, at, "unknown action '%.64s' (did you mean '%s'?)",
+		    name, best);
+	else
+		config_error(p, at, "unknown action '%.64s' (see 'signalbox keys' "
+		    "for the list, or use none to remove a binding)", name);
+}
+
+static void
+config_parse_bindings(struct config_parse *p, const char *section,
+    struct fy_node *map, struct config_pos sat)
+{
+	struct config *cfg = p->cfg;
+	size_t first = cfg->n_bindings, j;
+	struct config_binding *b;
+	struct fy_node_pair *pair;
+	struct config_pos at, vat;
+	char what[96];
+	void *it = NULL;
+	uint32_t code, other;
+	char *key, *action;
+	int bad;
+
+	while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+		struct fy_node *val = fy_node_pair_value(pair);
+
+		if ((key = config_key(p, fy_node_pair_key(pair), sat, &at)) == NULL)
+			continue;
+		bad = 0;
+		if (keymap_parse_key(key, &code) != 0) {
+			config_error(p, at, "unknown key name '%.64s' (" CONFIG_KEY_NAMES
+			    ")", key);
+			bad = 1;
+		}
+		vat = config_value_pos(val, at);
+		action = NULL;
+		if (config_is_null(val)) {
+			config_error(p, at, "no action for key '%.64s' (give an action "
+			    "name, or none to remove the binding)", key);
+		} else if (!fy_node_is_scalar(val)) {
+			config_describe(val, what, sizeof what);
+			config_error(p, vat, "the action for '%.64s' must be an action "
+			    "name like quit, got %s", key, what);
+		} else {
+			action = config_scalar(val);
+			if (strcmp(action, "none") != 0 &&
+			    action_lookup(action) == ACTION_NONE) {
+				config_unknown_action(p, vat, action);
+				free(action);
+				action = NULL;
+			}
+		}
+		for (j = first; !bad && j < cfg->n_bindings; j++) {
+			b = &cfg->bindings[j];
+			if (keymap_parse_key(b->key, &other) == 0 && other == code) {
+				config_error(p, at, "key '%.64s' is bound twice in '%s' "
+				    "(first as '%.64s' at %d:%d)", key, section, b->key,
+				    b->line, b->col);
+				bad = 1;
+			}
+		}
+		if (bad || action == NULL) {
+			free(key);
+			free(action);
+			continue;
+		}
+		cfg->bindings = xreallocarray(cfg->bindings, cfg->n_bindings + 1,
+		    sizeof *cfg->bindings);
+		b = &cfg->bindings[cfg->n_bindings++];
+		b->section = xstrdup(section);
+		b->key = key;
+		b->action = action;
+		b->line = at.line;
+		b->col = at.col;
+	}
+}
+
+static void
+config_parse_keys(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat)
+{
+	const char *cands[ACTION_COUNT + 1], *best;
+	struct fy_node_pair *pair;
+	struct config_pos at;
+	char what[96], list[256];
+	void *it = NULL;
+	size_t n;
+	char *section;
+
+	if (config_check_kind(p, vn, kat, FYNT_MAPPING, "keys",
+	    "{ global: { x: quit }, health: { r: check-now } }") != 0)
+		return;
+	while ((pair = fy_node_mapping_iterate(vn, &it)) != NULL) {
+		struct fy_node *val = fy_node_pair_value(pair);
+
+		if ((section = config_key(p, fy_node_pair_key(pair), kat, &at)) == NULL)
+			continue;
+		if (!config_section_known(section, cands, &n)) {
+			best = config_suggest(section, cands, n);
+			config_join(list, sizeof list, cands, n);
+			if (best != NULL)
+				config_error(p, at, "unknown key section '%.64s' (did you "
+				    "mean '%s'?)", section, best);
+			else
+				config_error(p, at, "unknown key section '%.64s' (sections "
+				    "are %s)", section, list);
+		} else if (config_is_null(val)) {
+			/* an empty section changes nothing */
+		} else if (!fy_node_is_mapping(val)) {
+			config_describe(val, what, sizeof what);
+			config_error(p, config_value_pos(val, at), "bindings for '%s' must "
+			    "be a mapping of key names to actions like { x: quit }, got %s",
+			    section, what);
+		} else {
+			config_parse_bindings(p, section, val, at);
+		}
+		free(section);
+	}
+}
+
+static void
+config_unknown_key(struct config_parse *p, struct config_pos at,
+    const char *key, const char *prefix, const char *label)
+{
+	const char *cands[CONFIG_OPT_COUNT], *best;
+	char where[128] = "", list[512];
+	size_t n;
+
+	n = config_children(prefix, cands);
+	best = config_suggest(key, cands, n);
+	if (label != NULL)
+		snprintf(where, sizeof where, " in %s", label);
+	if (best != NULL) {
+		config_error(p, at, "unknown key '%.64s'%s (did you mean '%s'?)", key,
+		    where, best);
+	} else {
+		config_join(list, sizeof list, cands, n);
+		config_error(p, at, "unknown key '%.64s'%s (known keys: %s)", key,
+		    where, list);
+	}
+}
+
+/* Mapping MAP holds the options under PREFIX ("health."); LABEL names it in
+ * messages ("'health'", NULL at the top). */
+static void
+config_parse_options(struct config_parse *p, struct fy_node *map,
+    struct config_pos at, const char *prefix, const char *label,
+    struct config_val *v)
+{
+	struct fy_node_pair *pair;
+	struct config_pos kat;
+	void *it = NULL;
+	char *key;
+	int id;
+
+	while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+		struct fy_node *val = fy_node_pair_value(pair);
+
+		if ((key = config_key(p, fy_node_pair_key(pair), at, &kat)) == NULL)
+			continue;
+		/* top-level "x-" keys hold YAML anchors for reuse (compose style) */
+		if (*prefix == '\0' && strncmp(key, "x-", 2) == 0) {
+			free(key);
+			continue;
+		}
+		id = config_child(prefix, key);
+		switch (id) {
+		case -1:
+			config_unknown_key(p, kat, key, prefix, label);
+			break;
+		case CONFIG_OPT_ENVIRONMENTS:
+			config_parse_envs(p, val, kat);
+			break;
+		case CONFIG_OPT_HEALTH:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "health",
+			    "{ interval: 5s, endpoints: [...] }") == 0)
+				config_parse_options(p, val, kat, "health.", "'health'", v);
+			break;
+		case CONFIG_OPT_ENDPOINTS:
+			config_parse_endpoints(p, val, kat);
+			break;
+		case CONFIG_OPT_KEYS:
+			config_parse_keys(p, val, kat);
+			break;
+		default:
+			config_parse_leaf(p, (enum config_opt)id, key, val, kat, &v[id]);
+			break;
+		}
+		free(key);
+	}
+}
+
+/* ---- from values to struct config -------------------------------------- */
+
+static void
+config_apply_root(struct config *cfg, const struct config_val *v)
+{
+	cfg->project = xstrdup(config_str(v, CONFIG_OPT_PROJECT));
+	cfg->theme = xstrdup(config_str(v, CONFIG_OPT_THEME));
+	cfg->fps = (int)config_num(v, CONFIG_OPT_FPS);
+	cfg->layout = xstrdup(config_str(v, CONFIG_OPT_LAYOUT));
+	cfg->log_file = config_strdup_or_null(config_str(v, CONFIG_OPT_LOG_FILE));
+	cfg->health_interval_ms = config_num(v, CONFIG_OPT_HEALTH_INTERVAL);
+	cfg->health_timeout_ms = config_num(v, CONFIG_OPT_HEALTH_TIMEOUT);
+	cfg->health_window = (int)config_num(v, CONFIG_OPT_HEALTH_WINDOW);
+	cfg->tls_warn_days = (int)config_num(v, CONFIG_OPT_TLS_WARN_DAYS);
+	cfg->tls_fail_days = (int)config_num(v, CONFIG_OPT_TLS_FAIL_DAYS);
+}
+
+static void
+config_apply_envs(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	const struct config_val *v = p->root;
+	const char *cands[64], *best;
+	char list[512];
+	size_t i, n;
+
+	cfg->envs = xcalloc(p->n_envs > 0 ? p->n_envs : 1, sizeof *cfg->envs);
+	for (i = 0; i < p->n_envs; i++) {
+		struct config_environment *env = &cfg->envs[cfg->n_envs++];
+
+		env->name = p->envs[i].name;
+		p->envs[i].name = NULL;
+		env->protected_env = (int)config_num(p->envs[i].v,
+		    CONFIG_OPT_ENV_PROTECTED);
+		env->read_only = (int)config_num(p->envs[i].v,
+		    CONFIG_OPT_ENV_READ_ONLY);
+	}
+	if (v[CONFIG_OPT_ENVIRONMENT].set) {
+		cfg->environment = xstrdup(v[CONFIG_OPT_ENVIRONMENT].text);
+		if (cfg->n_envs == 0 || config_env(cfg, cfg->environment) != NULL)
+			return;
+		n = cfg->n_envs < 64 ? cfg->n_envs : 64;
+		for (i = 0; i < n; i++)
+			cands[i] = cfg->envs[i].name;
+		best = config_suggest(cfg->environment, cands, n);
+		config_join(list, sizeof list, cands, n);
+		if (best != NULL)
+			config_error(p, v[CONFIG_OPT_ENVIRONMENT].pos, "environment "
+			    "'%.64s' is not in 'environments' (did you mean '%s'?)",
+			    cfg->environment, best);
+		else
+			config_error(p, v[CONFIG_OPT_ENVIRONMENT].pos, "environment "
+			    "'%.64s' is not in 'environments' (add it there, or use one "
+			    "of: %s)", cfg->environment, list);
+	} else {
+		cfg->environment = xstrdup(cfg->n_envs > 0 ? cfg->envs[0].name :
+		    CONFIG_DEFAULT_ENV);
+	}
+}
+
+static void
+config_check_health(struct config_parse *p)
+{
+	const struct config_val *v = p->root;
+	const struct config_val *ti = &v[CONFIG_OPT_HEALTH_INTERVAL];
+	const struct config_val *to = &v[CONFIG_OPT_HEALTH_TIMEOUT];
+	const struct config_val *tw = &v[CONFIG_OPT_TLS_WARN_DAYS];
+	const struct config_val *tf = &v[CONFIG_OPT_TLS_FAIL_DAYS];
+	struct config *cfg = p->cfg;
+	char a[32], b[32];
+
+	if ((ti->set || to->set) && !ti->bad && !to->bad &&
+	    cfg->health_timeout_ms > cfg->health_interval_ms) {
+		config_fmt_duration(cfg->health_timeout_ms, a, sizeof a);
+		config_fmt_duration(cfg->health_interval_ms, b, sizeof b);
+		config_error(p, to->set ? to->pos : ti->pos, "'timeout' (%s) must "
+		    "not be longer than 'interval' (%s)", a, b);
+	}
+	if ((tw->set || tf->set) && !tw->bad && !tf->bad &&
+	    cfg->tls_fail_days >= cfg->tls_warn_days)
+		config_error(p, tf->set ? tf->pos : tw->pos, "'tls_fail_days' (%d) "
+		    "must be less than 'tls_warn_days' (%d)", cfg->tls_fail_days,
+		    cfg->tls_warn_days);
+}
+
+enum config_scheme { CONFIG_SCHEME_BAD, CONFIG_SCHEME_HTTP, CONFIG_SCHEME_HTTPS,
+	CONFIG_SCHEME_WS, CONFIG_SCHEME_WSS };
+
+static enum config_scheme
+config_url_scheme(const char *url)
+{
+	static const struct {
+		const char *prefix;
+		enum config_scheme scheme;
+	} schemes[] = {
+		{ "http://", CONFIG_SCHEME_HTTP }, { "https://", CONFIG_SCHEME_HTTPS },
+		{ "ws://", CONFIG_SCHEME_WS }, { "wss://", CONFIG_SCHEME_WSS },
+	};
+	const char *c;
+	size_t i, n;
+
+	for (c = url; *c != '\0'; c++)
+		if (isspace((unsigned char)*c))
+			return CONFIG_SCHEME_BAD;
+	for (i = 0; i < ARRAY_LEN(schemes); i++) {
+		n = strlen(schemes[i].prefix);
+		if (strncasecmp(url, schemes[i].prefix, n) == 0 &&
+		    url[n] != '\0' && url[n] != '/')
+			return schemes[i].scheme;
+	}
+	return CONFIG_SCHEME_BAD;
+}
+
+static void
+config_apply_endpoint(struct config_parse *p, size_t idx)
+{
+	struct config_ep_raw *raw = &p->eps[idx];
+	const struct config_val *v = raw->v;
+	struct config *cfg = p->cfg;
+	struct config_endpoint *ep = &cfg->endpoints[cfg->n_endpoints++];
+	const struct config_val *vi = &v[CONFIG_OPT_EP_INTERVAL];
+	const struct config_val *vt = &v[CONFIG_OPT_EP_TIMEOUT];
+	const struct config_val *vtype = &v[CONFIG_OPT_EP_TYPE];
+	enum config_scheme scheme = CONFIG_SCHEME_BAD;
+	char label[96], a[32], b[32];
+	size_t j;
+
+	ep->name = config_strdup_or_null(config_str(v, CONFIG_OPT_EP_NAME));
+	ep->url = config_strdup_or_null(config_str(v, CONFIG_OPT_EP_URL));
+	ep->line = raw->pos.line;
+	ep->col = raw->pos.col;
+	if (ep->name != NULL)
+		snprintf(label, sizeof label, "endpoint '%.64s'", ep->name);
+	else
+		snprintf(label, sizeof label, "endpoint %zu", raw->index);
+
+	if (ep->name == NULL && !v[CONFIG_OPT_EP_NAME].bad)
+		config_error(p, raw->pos, "%s has no 'name' (add name: NAME, "
+		    "unique among the endpoints)", label);
+	if (ep->url == NULL && !v[CONFIG_OPT_EP_URL].bad)
+		config_error(p, raw->pos, "%s has no 'url' (add url: "
+		    "https://HOST/health)", label);
+	if (ep->url != NULL) {
+		scheme = config_url_scheme(ep->url);
+		if (scheme == CONFIG_SCHEME_BAD)
+			config_error(p, v[CONFIG_OPT_EP_URL].pos, "'url' must be an "
+			    "http://, https://, ws:// or wss:// URL with a host, got "
+			    "'%.64s'", ep->url);
+	}
+
+	if (vtype->set)
+		ep->type = vtype->num == 1 ? CONFIG_EP_WEBSOCKET : CONFIG_EP_HTTP;
+	else
+		ep->type = scheme == CONFIG_SCHEME_WS || scheme == CONFIG_SCHEME_WSS ?
+		    CONFIG_EP_WEBSOCKET : CONFIG_EP_HTTP;
+	if (vtype->set && scheme != CONFIG_SCHEME_BAD) {
+		int ws = scheme == CONFIG_SCHEME_WS || scheme == CONFIG_SCHEME_WSS;
+
+		if (ep->type == CONFIG_EP_HTTP && ws)
+			config_error(p, vtype->pos, "%s: type 'http' does not fit a "
+			    "ws:// or wss:// URL (use an http:// or https:// URL, or type: "
+			    "websocket)", label);
+		else if (ep->type == CONFIG_EP_WEBSOCKET && !ws)
+			config_error(p, vtype->pos, "%s: type 'websocket' needs a ws:// "
+			    "or wss:// URL", label);
+	}
+
+	ep->expect = v[CONFIG_OPT_EP_EXPECT].set ? (int)v[CONFIG_OPT_EP_EXPECT].num :
+	    ep->type == CONFIG_EP_WEBSOCKET ? 101 : 200;
+	ep->interval_ms = vi->set ? vi->num : cfg->health_interval_ms;
+	ep->timeout_ms = vt->set ? vt->num : cfg->health_timeout_ms;
+	if ((vi->set || vt->set) && !vi->bad && !vt->bad &&
+	    ep->timeout_ms > ep->interval_ms) {
+		config_fmt_duration(ep->timeout_ms, a, sizeof a);
+		config_fmt_duration(ep->interval_ms, b, sizeof b);
+		config_error(p, vt->set ? vt->pos : vi->pos, "%s: 'timeout' (%s) "
+		    "must not be longer than 'interval' (%s)", label, a, b);
+	}
+	if (v[CONFIG_OPT_EP_HEADERS].set)
+		ep->headers = v[CONFIG_OPT_EP_HEADERS].num == 0 ?
+		    CONFIG_HEADERS_STRICT : CONFIG_HEADERS_OFF;
+	else
+		ep->headers = scheme == CONFIG_SCHEME_HTTPS ? CONFIG_HEADERS_STRICT :
+		    CONFIG_HEADERS_OFF;
+	ep->ca_file = config_strdup_or_null(config_str(v, CONFIG_OPT_EP_CA_FILE));
+	ep->service = config_strdup_or_null(config_str(v, CONFIG_OPT_EP_SERVICE));
+	ep->ws_message = xstrdup(config_str(v, CONFIG_OPT_EP_WS_MESSAGE));
+
+	for (j = 0; ep->name != NULL && j + 1 < cfg->n_endpoints; j++) {
+		const struct config_endpoint *o = &cfg->endpoints[j];
+
+		if (o->name != NULL && strcmp(o->name, ep->name) == 0) {
+			config_error(p, raw->pos, "endpoint '%.64s' defined twice (first "
+			    "at %d:%d)", ep->name, o->line, o->col);
+			break;
+		}
+	}
+}
+
+static void
+config_apply(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	size_t i;
+
+	config_apply_root(cfg, p->root);
+	config_apply_envs(p);
+	config_check_health(p);
+	cfg->endpoints = xcalloc(p->n_eps > 0 ? p->n_eps : 1,
+	    sizeof *cfg->endpoints);
+	for (i = 0; i < p->n_eps; i++)
+		config_apply_endpoint(p, i);
+}
+
+static void
+config_parse_free(struct config_parse *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_msgs; i++)
+		free(p->msgs[i].text);
+	free(p->msgs);
+	for (i = 0; i < p->n_envs; i++) {
+		free(p->envs[i].name);
+		config_vals_free(p->envs[i].v);
+	}
+	free(p->envs);
+	for (i = 0; i < p->n_eps; i++)
+		config_vals_free(p->eps[i].v);
+	free(p->eps);
+	config_vals_free(p->root);
+	free(p->dir);
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+void
+config_init(struct config *cfg)
+{
+	struct config_val none[CONFIG_OPT_COUNT];
+
+	memset(cfg, 0, sizeof *cfg);
+	memset(none, 0, sizeof none);
+	config_apply_root(cfg, none);
+	cfg->environment = xstrdup(CONFIG_DEFAULT_ENV);
+}
+
+void
+config_fini(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->project);
+	free(cfg->environment);
+	for (i = 0; i < cfg->n_envs; i++)
+		free(cfg->envs[i].name);
+	free(cfg->envs);
+	free(cfg->theme);
+	free(cfg->layout);
+	free(cfg->log_file);
+	for (i = 0; i < cfg->n_endpoints; i++) {
+		struct config_endpoint *ep = &cfg->endpoints[i];
+
+		free(ep->name);
+		free(ep->url);
+		free(ep->ca_file);
+		free(ep->service);
+		free(ep->ws_message);
+	}
+	free(cfg->endpoints);
+	for (i = 0; i < cfg->n_bindings; i++) {
+		free(cfg->bindings[i].section);
+		free(cfg->bindings[i].key);
+		free(cfg->bindings[i].action);
+	}
+	free(cfg->bindings);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+int
+config_load_string(struct config *cfg, const char *text, size_t len,
+    const char *name, struct err *e)
+{
+	struct config_pos first = { 1, 1 };
+	struct config_parse p;
+	struct fy_document *doc;
+	struct fy_node *root;
+	struct config tmp;
+	char what[96];
+
+	memset(&p, 0, sizeof p);
+	memset(&tmp, 0, sizeof tmp);
+	p.name = name != NULL ? name : "<config>";
+	p.dir = config_dirname(name);
+	p.cfg = &tmp;
+
+	doc = config_yaml_parse(&p, text != NULL ? text : "", text != NULL ? len : 0);
+	root = doc != NULL ? fy_document_root(doc) : NULL;
+	if (!config_is_null(root)) {
+		if (fy_node_is_mapping(root)) {
+			config_parse_options(&p, root, first, "", NULL, p.root);
+		} else {
+			config_describe(root, what, sizeof what);
+			config_error(&p, config_value_pos(root, first), "the top level must "
+			    "be a mapping of options like 'project: acme', got %s", what);
+		}
+	}
+	if (!p.syntax)
+		config_apply(&p);
+	if (doc != NULL)
+		fy_document_destroy(doc);
+
+	if (p.n_msgs > 0) {
+		config_report(&p, e);
+		config_parse_free(&p);
+		config_fini(&tmp);
+		return -1;
+	}
+	config_parse_free(&p);
+	tmp.path = config_strdup_or_null(name);
+	config_fini(cfg);
+	*cfg = tmp;
+	return 0;
+}
+
+int
+config_load_file(struct config *cfg, const char *path, struct err *e)
+{
+	char *buf;
+	size_t len = 0, n;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		if (errno == ENOENT)
+			return err_set(e, ERR_IO, "%s: no such file (create it; "
+			    "'signalbox config dump' prints one with every option)",
+			    path);
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	buf = xmalloc(CONFIG_MAX_FILE + 1);
+	while ((n = fread(buf + len, 1, CONFIG_MAX_FILE + 1 - len, f)) > 0 &&
+	    len + n <= CONFIG_MAX_FILE)
+		len += n;
+	if (ferror(f)) {
+		rc = err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	} else if (n > 0) {
+		rc = err_set(e, ERR_IO, "%s: larger than %d bytes; is it the right "
+		    "file?", path, CONFIG_MAX_FILE);
+	} else {
+		rc = config_load_string(cfg, buf, len, path, e);
+	}
+	fclose(f);
+	free(buf);
+	return rc;
+}
+
+char *
+config_default_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	/* the XDG spec says to ignore a relative XDG_CONFIG_HOME */
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/signalbox/signalbox.yml", xdg);
+	if ((home == NULL || *home == '\0') && (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	if (home == NULL || *home == '\0')
+		home = ".";
+	return xasprintf("%s/.config/signalbox/signalbox.yml", home);
+}
+
+const struct config_environment *
+config_env(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return NULL;
+	if (name == NULL)
+		name = cfg->environment;
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_envs; i++)
+		if (strcmp(cfg->envs[i].name, name) == 0)
+			return &cfg->envs[i];
+	return NULL;
+}
+
+/* ---- dump -------------------------------------------------------------- */
+
+static void
+config_dump_quoted(FILE *out, const char *s)
+{
+	const unsigned char *c;
+
+	fputc('"', out);
+	for (c = (const unsigned char *)s; *c != '\0'; c++) {
+		switch (*c) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*c < 0x20 || *c == 0x7f)
+				fprintf(out, "\\x%02x", *c);
+			else
+				fputc(*c, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void
+config_dump_comment(FILE *out, int indent, enum config_opt id)
+{
+	fprintf(out, "%*s# %s\n", indent, "", config_options[id].desc);
+}
+
+/* "KEY: VALUE" for option ID at INDENT, with its comment when DOC. */
+static void
+config_dump_str(FILE *out, int indent, int doc, enum config_opt id,
+    const char *s)
+{
+	const char *name = strrchr(config_options[id].name, '.');
+
+	name = name != NULL ? name + 1 : config_options[id].name;
+	if (doc)
+		config_dump_comment(out, indent, id);
+	fprintf(out, "%*s%s: ", indent, "", name);
+	if (s != NULL)
+		config_dump_quoted(out, s);
+	else
+		fputc('~', out);
+	fputc('\n', out);
+}
+
+static void
+config_dump_plain(FILE *out, int indent, int doc, enum config_opt id,
+    const char *s)
+{
+	const char *name = strrchr(config_options[id].name, '.');
+
+	name = name != NULL ? name + 1 : config_options[id].name;
+	if (doc)
+		config_dump_comment(out, indent, id);
+	fprintf(out, "%*s%s: %s\n", indent, "", name, s);
+}
+
+static void
+config_dump_int(FILE *out, int indent, int doc, enum config_opt id, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%lld", v);
+	config_dump_plain(out, indent, doc, id, buf);
+}
+
+static void
+config_dump_duration(FILE *out, int indent, int doc, enum config_opt id,
+    int64_t ms)
+{
+	char buf[32];
+
+	config_fmt_duration(ms, buf, sizeof buf);
+	config_dump_plain(out, indent, doc, id, buf);
+}
+
+static void
+config_dump_endpoint(FILE *out, const struct config_endpoint *ep, int doc)
+{
+	char buf[32];
+
+	/* the first key goes on the "- " line, so its comment goes above */
+	if (doc)
+		config_dump_comment(out, 4, CONFIG_OPT_EP_NAME);
+	fputs("    - ", out);
+	config_dump_str(out, 0, 0, CONFIG_OPT_EP_NAME, ep->name);
+	config_dump_str(out, 6, doc, CONFIG_OPT_EP_URL, ep->url);
+	config_dump_plain(out, 6, doc, CONFIG_OPT_EP_TYPE,
+	    config_enum_name(&config_options[CONFIG_OPT_EP_TYPE],
+	    ep->type == CONFIG_EP_WEBSOCKET ? 1 : 0, buf, sizeof buf));
+	config_dump_int(out, 6, doc, CONFIG_OPT_EP_EXPECT, ep->expect);
+	config_dump_duration(out, 6, doc, CONFIG_OPT_EP_INTERVAL, ep->interval_ms);
+	config_dump_duration(out, 6, doc, CONFIG_OPT_EP_TIMEOUT, ep->timeout_ms);
+	config_dump_plain(out, 6, doc, CONFIG_OPT_EP_HEADERS,
+	    config_enum_name(&config_options[CONFIG_OPT_EP_HEADERS],
+	    ep->headers == CONFIG_HEADERS_STRICT ? 0 : 1, buf, sizeof buf));
+	config_dump_str(out, 6, doc, CONFIG_OPT_EP_CA_FILE, ep->ca_file);
+	config_dump_str(out, 6, doc, CONFIG_OPT_EP_SERVICE, ep->service);
+	config_dump_str(out, 6, doc, CONFIG_OPT_EP_WS_MESSAGE, ep->ws_message);
+}
+
+static void
+config_dump_keys(FILE *out, const struct config *cfg)
+{
+	size_t i, j;
+
+	config_dump_comment(out, 0, CONFIG_OPT_KEYS);
+	if (cfg->n_bindings == 0) {
+		fputs("keys: {}\n", out);
+		return;
+	}
+	fputs("keys:\n", out);
+	for (i = 0; i < cfg->n_bindings; i++) {
+		const char *section = cfg->bindings[i].section;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->bindings[j].section, section) == 0)
+				break;
+		if (j < i)
+			continue;	/* section already written */
+		fputs("  ", out);
+		config_dump_quoted(out, section);
+		fputs(":\n", out);
+		for (j = i; j < cfg->n_bindings; j++) {
+			const struct config_binding *b = &cfg->bindings[j];
+
+			if (strcmp(b->section, section) != 0)
+				continue;
+			fputs("    ", out);
+			config_dump_quoted(out, b->key);
+			fputs(": ", out);
+			config_dump_quoted(out, b->action);
+			fputc('\n', out);
+		}
+	}
+}
+
+void
+config_dump(const struct config *cfg, FILE *out)
+{
+	char buf[32];
+	size_t i;
+
+	fputs("# signalbox configuration; every option is described in "
+	    "signalbox.yml(5).\n", out);
+	config_dump_str(out, 0, 1, CONFIG_OPT_PROJECT, cfg->project);
+	config_dump_str(out, 0, 1, CONFIG_OPT_ENVIRONMENT, cfg->environment);
+	config_dump_comment(out, 0, CONFIG_OPT_ENVIRONMENTS);
+	fputs(cfg->n_envs == 0 ? "environments: {}\n" : "environments:\n", out);
+	for (i = 0; i < cfg->n_envs; i++) {
+		const struct config_environment *env = &cfg->envs[i];
+
+		fputs("  ", out);
+		config_dump_quoted(out, env->name);
+		fputs(":\n", out);
+		config_dump_plain(out, 4, i == 0, CONFIG_OPT_ENV_PROTECTED,
+		    env->protected_env ? "true" : "false");
+		config_dump_plain(out, 4, i == 0, CONFIG_OPT_ENV_READ_ONLY,
+		    env->read_only ? "true" : "false");
+	}
+	config_dump_str(out, 0, 1, CONFIG_OPT_THEME, cfg->theme);
+	config_dump_int(out, 0, 1, CONFIG_OPT_FPS, cfg->fps);
+	config_dump_plain(out, 0, 1, CONFIG_OPT_LAYOUT, cfg->layout != NULL &&
+	    config_enum_index(&config_options[CONFIG_OPT_LAYOUT], cfg->layout,
+	    buf, sizeof buf) >= 0 ? buf : "auto");
+	config_dump_str(out, 0, 1, CONFIG_OPT_LOG_FILE, cfg->log_file);
+	config_dump_comment(out, 0, CONFIG_OPT_HEALTH);
+	fputs("health:\n", out);
+	config_dump_duration(out, 2, 1, CONFIG_OPT_HEALTH_INTERVAL,
+	    cfg->health_interval_ms);
+	config_dump_duration(out, 2, 1, CONFIG_OPT_HEALTH_TIMEOUT,
+	    cfg->health_timeout_ms);
+	config_dump_int(out, 2, 1, CONFIG_OPT_HEALTH_WINDOW, cfg->health_window);
+	config_dump_int(out, 2, 1, CONFIG_OPT_TLS_WARN_DAYS, cfg->tls_warn_days);
+	config_dump_int(out, 2, 1, CONFIG_OPT_TLS_FAIL_DAYS, cfg->tls_fail_days);
+	config_dump_comment(out, 2, CONFIG_OPT_ENDPOINTS);
+	fputs(cfg->n_endpoints == 0 ? "  endpoints: []\n" : "  endpoints:\n", out);
+	for (i = 0; i < cfg->n_endpoints; i++)
+		config_dump_endpoint(out, &cfg->endpoints[i], i == 0);
+	config_dump_keys(out, cfg);
+}
+
+void
+config_print_options(FILE *out)
+{
+	char vals[128], a[32], b[32];
+	int i;
+
+	for (i = 0; i < CONFIG_OPT_COUNT; i++) {
+		const struct config_option *o = &config_options[i];
+
+		fprintf(out, "%s\t%s\t%s\t%s", o->name, config_type_names[o->type],
+		    o->def != NULL ? o->def :
+		    (o->flags & CONFIG_F_REQUIRED) ? "required" : "none", o->desc);
+		if (o->type == CONFIG_T_ENUM) {
+			config_enum_list(o, vals, sizeof vals);
+			fprintf(out, " One of: %s.", vals);
+		} else if (o->type == CONFIG_T_INT) {
+			fprintf(out, " From %lld to %lld.", (long long)o->min,
+			    (long long)o->max);
+		} else if (o->type == CONFIG_T_DURATION) {
+			config_fmt_duration(o->min, a, sizeof a);
+			config_fmt_duration(o->max, b, sizeof b);
+			fprintf(out, " From %s to %s.", a, b);
+		}
+		fputc('\n', out);
+	}
+}
