@@ -125,10 +125,16 @@ struct health *health_new(uv_loop_t *loop, struct store *store, struct http *htt
  * short jitter so 1,000 endpoints do not burst at once). */
 void health_start(struct health *h);
 
-/* Stop timers and cancel checks in flight; the loop must run afterwards. */
+/* Cancel checks in flight and close the source's timers (health_start may
+ * start it again); the loop must run afterwards so the handles close.
+ * Call it before http_free / ws_ctx_shutdown.  After it H holds no loop
+ * handle, so health_free may come even after uv_loop_close.  WebSocket
+ * checks that were already open close cleanly and free themselves when the
+ * close completes; ws_ctx_shutdown in the same loop turn drops them silently
+ * (their few bytes leak), so let the loop run a little in between. */
 void health_stop(struct health *h);
 
-/* Free *HP (after health_stop); NULL-safe. */
+/* Free *HP (after health_stop, or it stops H first); NULL-safe. */
 void health_free(struct health **hp);
 
 /* Check endpoint INDEX (or every endpoint when INDEX < 0) now. */
