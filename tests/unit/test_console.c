@@ -206,7 +206,6 @@ test_golden_detail_80x24(void **state)
 	struct fixture *f = *state;
 	char *s;
 
-	render(f, 80, 24);
 	free(render(f, 80, 24));
 	console_key(f->c, KEYC_ENTER);
 	s = render(f, 80, 24);
