@@ -83,9 +83,15 @@ app_open(struct app *a, const struct config *cfg, struct err *e)
 		uv_loop_close(&a->loop);
 		return -1;
 	}
-	a->ws = ws_ctx_new(&a->loop, &we);
-	if (a->ws == NULL)
-		diag_log(DIAG_WARN, "websocket checks unavailable: %s", we.msg);
+	/* the lws context (and its TLS setup) costs memory: only when used */
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if (cfg->endpoints[i].type != CONFIG_EP_WEBSOCKET)
+			continue;
+		a->ws = ws_ctx_new(&a->loop, &we);
+		if (a->ws == NULL)
+			diag_log(DIAG_WARN, "websocket checks unavailable: %s", we.msg);
+		break;
+	}
 	a->health = health_new(&a->loop, a->store, a->http, a->ws, cfg);
 	a->quit_timer = loop_timer_new(&a->loop, app_teardown_cb, a);
 	return 0;
