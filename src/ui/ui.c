@@ -174,12 +174,18 @@ ui_frame(struct ui *u)
 		u->quit_fn(u->quit_ud);
 }
 
+static void ui_check_cb(uv_check_t *h);
+
 static void
 ui_frame_timer_cb(struct loop_timer *t, void *ud)
 {
+	struct ui *u = ud;
+
 	(void)t;
-	(void)ud;
-	/* nothing to do: the loop wakes, and the check handle draws */
+	/* draw now: timers run before the poll phase, which may then block
+	 * until the next event, so waiting for the check handle could hold
+	 * this frame back indefinitely */
+	ui_check_cb(&u->check);
 }
 
 static void

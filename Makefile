@@ -1,0 +1,60 @@
+# signalbox - top-level entry points.  The build itself is CMake; this file
+# only strings the steps together:
+#   make deps    install the Debian packages (skips apt when all are there)
+#   make build   RelWithDebInfo build in build/
+#   make demo    start the demo server, run the console against it, stop it
+#   make test    sanitizer + -Werror build in build-ci/ and every CTest test
+#   make bench   the benchmarks in bench/ (results in bench/out/)
+#   make clean   remove the build directories and bench output
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.NOTPARALLEL:
+.PHONY: all deps build demo test bench clean
+
+DEPS_PKGS := build-essential cmake pkg-config libncurses-dev \
+	libcurl4-openssl-dev libpq-dev libhiredis-dev libcjson-dev \
+	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libfyaml-dev \
+	libpcre2-dev libcmocka-dev tmux openssl nodejs htop lnav util-linux
+
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+DEMO_CONFIG := sandbox/.run/demo/signalbox.yml
+
+all: build
+
+# apt only when dpkg says something is missing; apt-get update only then too.
+deps:
+	@missing=""; \
+	for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' "$$p" 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS_PKGS)) packages installed"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	$$sudo apt-get update && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing
+
+build:
+	cmake -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build -j$(JOBS)
+
+# The console needs the terminal, so it runs in the foreground; the demo
+# server is stopped however the console ends.
+demo: deps build
+	sandbox/demo/up
+	@trap 'sandbox/demo/down' EXIT; ./build/signalbox -c $(DEMO_CONFIG)
+
+test: deps
+	cmake -B build-ci -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DSIGNALBOX_WERROR=ON -DSIGNALBOX_SANITIZE=ON
+	cmake --build build-ci -j$(JOBS)
+	ctest --test-dir build-ci --output-on-failure -j$(JOBS)
+
+bench: deps build
+	bench/startup.sh
+	bench/idle.sh
+	bench/endpoints1000.sh
+
+clean:
+	rm -rf build build-ci build-e2e bench/out
