@@ -11,7 +11,6 @@
  * teardown finishes when the outermost libuv callback unwinds (h->busy).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,8 +12,10 @@
  * User callbacks may call ws_send_text, ws_close and ws_connect;
  * ws_ctx_shutdown from inside one is deferred to a 0 ms timer.
  */
-#include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,14 +107,46 @@ static void on_conn_timer(uv_timer_t *t);
 
 /* ---- logging -------------------------------------------------------------- */
 
+/* lws 4.1.6 reports a failed certificate check to the connection only as
+ * "connect SSL err 1: error:00000001:lib(0)::reason(1)"; the reason in
+ * words ("self-signed certificate") appears just before in its error log,
+ * from the same call stack.  Keep it for the connection error. */
+static char tls_reason[160];
+static struct timespec tls_reason_at;
+
 static void
 ws_log_emit(int level, const char *line)
 {
+	static const char tag[] = "SSL error: ";
 	size_t len = strlen(line);
+	const char *p;
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
 	diag_log(level & LLL_ERR ? DIAG_ERROR : DIAG_WARN, "lws: %.*s", (int)len, line);
+	if ((p = strstr(line, tag)) != NULL) {
+		p += sizeof tag - 1;
+		snprintf(tls_reason, sizeof tls_reason, "%.*s", (int)strcspn(p, "(\r\n"), p);
+		len = strlen(tls_reason);
+		while (len > 0 && tls_reason[len - 1] == ' ')
+			tls_reason[--len] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &tls_reason_at);
+	}
+}
+
+/* The certificate problem lws logged a moment ago, or NULL. */
+static const char *
+take_tls_reason(void)
+{
+	struct timespec now;
+	long ms;
+
+	if (tls_reason[0] == '\0')
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - tls_reason_at.tv_sec) * 1000 +
+	    (now.tv_nsec - tls_reason_at.tv_nsec) / 1000000;
+	return ms <= 100 ? tls_reason : NULL;
 }
 
 /* ---- URL -------------------------------------------------------------------- */
@@ -343,10 +377,14 @@ on_receive(struct ws_conn *c, struct lws *wsi, const void *in, size_t len)
 
 		snprintf(msg, sizeof msg, "%s: message larger than %d MiB", c->url,
 		    WS_MAX_MESSAGE / (1024 * 1024));
+		/* Returning -1 from RECEIVE makes lws 4.1.6 overrun its rx
+		 * buffer with the rest of the frame (valgrind): detach, ask
+		 * for an asynchronous kill and return 0. */
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 		    (unsigned char *)"message too big", 15);
 		conn_fail(c, msg);
-		return -1;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return 0;
 	}
 	if (c->rx_cap < c->rx_len + len + 1) {
 		size_t ncap = c->rx_cap ? c->rx_cap : 4096;
@@ -441,6 +479,29 @@ on_gone(struct ws_conn *c, struct lws *wsi, const char *why)
 		conn_fail(c, msg);
 }
 
+/* lws says "closed before established" for a refused connection and
+ * "connect SSL err 1: ..." for an untrusted certificate: find words a user
+ * can act on. */
+static void
+on_connection_error(struct ws_conn *c, struct lws *wsi, const char *in)
+{
+	char why[256];
+	const char *tls;
+	int fd = (int)lws_get_socket_fd(wsi), soerr = 0;
+	socklen_t slen = sizeof soerr;
+
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) == 0 &&
+	    soerr != 0)
+		snprintf(why, sizeof why, "%s", strerror(soerr));
+	else if (c->tls && in != NULL && strncmp(in, "connect SSL err", 15) == 0 &&
+	    (tls = take_tls_reason()) != NULL)
+		snprintf(why, sizeof why, "SSL certificate problem: %s", tls);
+	else
+		snprintf(why, sizeof why, "%s", in != NULL ? in : "connection failed");
+	tls_reason[0] = '\0';
+	on_gone(c, wsi, why);
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -479,7 +540,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		on_peer_close(c, in, len);
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		on_gone(c, wsi, in != NULL ? (const char *)in : "connection failed");
+		on_connection_error(c, wsi, in);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		on_gone(c, wsi, "connection closed");
@@ -682,8 +743,22 @@ ws_connect(struct ws_ctx *ctx, const struct ws_opts *opts,
 		conn_fail_later(c, "the WebSocket client is shutting down");
 		return c;
 	}
+	/* lws would only log an unreadable CA file and then fail every
+	 * handshake with a misleading reason. */
+	if (opts->ca_file != NULL) {
+		FILE *f = fopen(opts->ca_file, "r");
+		char msg[512];
+
+		if (f == NULL) {
+			snprintf(msg, sizeof msg, "%s: cannot read CA file %s: %s", c->url,
+			    opts->ca_file, strerror(errno));
+			conn_fail_later(c, msg);
+			return c;
+		}
+		fclose(f);
+	}
 	if ((vh = vhost_for(ctx, opts->ca_file)) == NULL) {
-		char msg[300];
+		char msg[512];
 
 		snprintf(msg, sizeof msg, "%s: cannot use CA file %s", c->url,
 		    opts->ca_file);

@@ -5,7 +5,8 @@
 // Listens on 127.0.0.1, port 0, and prints one JSON line on stdout:
 //   {"http":PORT,"https":PORT,"closed":PORT}
 // ("https" only with --cert/--key; "closed" is a port that was free a moment
-// ago, for connection-refused tests).  Runs until killed.
+// ago, for connection-refused tests).  Runs until killed or until its stdin
+// reaches end of file (the test that started it went away).
 //
 // Routes (HTTP and HTTPS alike):
 //   /ok        200 {"status":"ok"}
@@ -256,4 +257,7 @@ async function main() {
 }
 
 process.on('SIGPIPE', () => {});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();
 main();

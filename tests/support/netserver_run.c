@@ -1,4 +1,5 @@
 /* netserver_run.c - start and stop tests/support/netserver.js. */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,7 +73,7 @@ netserver_start(struct netserver *ns)
 {
 	char script[PATH_MAX], line[512];
 	const char *tmp = getenv("TMPDIR");
-	int pipefd[2];
+	int pipefd[2], lifeline[2];
 	size_t len = 0;
 
 	memset(ns, 0, sizeof *ns);
@@ -96,12 +98,16 @@ netserver_start(struct netserver *ns)
 	}
 
 	script_path(script, sizeof script);
-	if (pipe(pipefd) != 0)
+	/* The server exits when its stdin (our lifeline) closes, and on our
+	 * death: a crashed or killed test leaves no server behind. */
+	if (pipe(pipefd) != 0 || pipe2(lifeline, O_CLOEXEC) != 0)
 		return -1;
 	ns->pid = fork();
 	if (ns->pid < 0)
 		return -1;
 	if (ns->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(lifeline[0], STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
@@ -110,6 +116,8 @@ netserver_start(struct netserver *ns)
 		_exit(127);
 	}
 	close(pipefd[1]);
+	close(lifeline[0]);
+	ns->lifeline = lifeline[1];
 	while (len < sizeof line - 1 && memchr(line, '\n', len) == NULL) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
 		ssize_t n;
@@ -137,6 +145,10 @@ netserver_start(struct netserver *ns)
 void
 netserver_stop(struct netserver *ns)
 {
+	if (ns->lifeline > 0) {
+		close(ns->lifeline);
+		ns->lifeline = 0;
+	}
 	if (ns->pid > 0) {
 		kill(ns->pid, SIGTERM);
 		while (waitpid(ns->pid, NULL, 0) < 0 && errno == EINTR)

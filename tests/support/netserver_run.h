@@ -11,6 +11,7 @@
 
 struct netserver {
 	pid_t pid;
+	int lifeline;		/* write end of the server's stdin */
 	int http_port;
 	int https_port;
 	int closed_port;	/* nothing listens there */
