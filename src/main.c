@@ -30,7 +30,8 @@ usage(FILE *out)
 	    "  -r, --read-only     refuse every action that changes anything\n"
 	    "  -h, --help          this text\n"
 	    "\n"
-	    "Exit status: 0 ok, 1 something is degraded or down (check), 2 bad usage or configuration.\n");
+	    "Exit status: 0 ok, 1 something is degraded or down (check), 2 bad usage,\n"
+	    "configuration or terminal.\n");
 }
 
 /* The action table as text, or as the mdoc list in signalbox(1). */

@@ -25,7 +25,6 @@ struct health_view {
 	size_t sel;		/* index into rows */
 	size_t top;		/* first row shown */
 	int page;		/* rows visible at the last draw */
-	int64_t stale_until;	/* when the next row turns stale, to redraw then */
 };
 
 static enum style_id
@@ -105,9 +104,6 @@ health_view_update(struct view *v, const struct store *store)
 		health_view_rebuild(v);
 		v->dirty = 1;
 	}
-	/* a row crossing into staleness is a change worth a frame */
-	if (hv->stale_until != 0 && v->now_ms >= hv->stale_until)
-		v->dirty = 1;
 }
 
 static const struct health_result *
@@ -193,6 +189,14 @@ health_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char 
 	return x + w + 1;
 }
 
+/* Ask for a redraw at wall time T (the earliest request wins). */
+static void
+health_wake_at(struct view *v, int64_t t)
+{
+	if (v->next_change_ms == 0 || t < v->next_change_ms)
+		v->next_change_ms = t;
+}
+
 static void
 health_view_draw(struct view *v, struct canvas *cv)
 {
@@ -201,9 +205,9 @@ health_view_draw(struct view *v, struct canvas *cv)
 	int w = canvas_width(cv), h = canvas_height(cv), y, x;
 	struct health_cols c;
 	size_t i, name_max = 4, ok = 0, bad = 0;
-	int64_t next_stale = 0;
 
 	canvas_clear(cv, STYLE_DEFAULT);
+	v->next_change_ms = 0;
 	if (s == NULL || s->n == 0) {
 		canvas_text(cv, 0, 1, STYLE_TITLE, "No health endpoints configured.");
 		canvas_text(cv, 2, 1, STYLE_DIM, "Add them under health.endpoints in the "
@@ -304,10 +308,13 @@ health_view_draw(struct view *v, struct canvas *cv)
 			health_col(cv, y, x, c.reason, base, r->reason, 0);
 		}
 		turns = r->last_check_ms + r->interval_ms * 2 + 5000;
-		if (r->last_check_ms > 0 && !stale && (next_stale == 0 || turns < next_stale))
-			next_stale = turns;
+		if (r->last_check_ms > 0 && !stale)
+			health_wake_at(v, turns);
+		if (c.ok > 0 && r->last_ok_ms > 0)
+			health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_ok_ms));
+		if (stale)
+			health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
 	}
-	hv->stale_until = next_stale;
 }
 
 static const char *
@@ -379,6 +386,7 @@ health_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 	canvas_text(cv, y, 1, STYLE_HEADER, "Checked  ");
 	if (r->last_check_ms > 0) {
+		health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
 		util_fmt_age(a1, sizeof a1, v->now_ms - r->last_check_ms);
 		if (r->last_ok_ms > 0)
 			util_fmt_age(a2, sizeof a2, v->now_ms - r->last_ok_ms);
@@ -448,7 +456,7 @@ health_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 	if (r->resp_headers != NULL && r->resp_headers[0] != '\0' && y + 1 < h) {
 		y++;
-		canvas_text(cv, y++, 1, STYLE_HEADER, "Response headers");
+		canvas_text(cv, y++, 1, STYLE_HEADER, r->is_ws ? "Exchange" : "Response headers");
 		detail_block(cv, &y, r->resp_headers, 12);
 	}
 	if (r->body_excerpt != NULL && r->body_excerpt[0] != '\0' && y + 1 < h) {

@@ -101,6 +101,10 @@ void console_command(struct console *c, const char *line);
 void console_message(struct console *c, int is_error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Wall ms when the visible pane's text changes by time alone (ages), or 0;
+ * the UI wakes then so no age on screen is ever older than it says. */
+int64_t console_next_change(const struct console *c);
+
 /* Whether the user asked to quit. */
 int console_quit_requested(const struct console *c);
 

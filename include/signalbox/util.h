@@ -20,6 +20,9 @@ int util_parse_duration_ms(const char *s, int64_t *out_ms);
 /* Format an age in ms compactly: "4s", "3m", "2h", "5d"; into BUF of LEN. */
 void util_fmt_age(char *buf, size_t len, int64_t age_ms);
 
+/* Milliseconds until util_fmt_age's text for AGE_MS changes. */
+int64_t util_age_next_change(int64_t age_ms);
+
 /* Levenshtein distance, capped at MAX+1, for did-you-mean suggestions. */
 int util_edit_distance(const char *a, const char *b, int max);
 

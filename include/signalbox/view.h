@@ -58,6 +58,8 @@ struct view {
 	const struct view_host *host;
 	int64_t now_ms;		/* wall clock for ages, set before update/draw */
 	int dirty;		/* needs a redraw */
+	int64_t next_change_ms;	/* wall ms when the drawn text goes out of date
+				   by time alone (ages), 0 = never; set by draw */
 	int detail_open;	/* detail shown instead of the list (single layout) */
 	char filter[128];	/* '/' filter text, "" = none */
 };

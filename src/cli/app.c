@@ -169,7 +169,7 @@ app_run_console(const struct app_opts *opts)
 		app_quit(&a);
 		app_close(&a);
 		fprintf(stderr, "signalbox: %s\n", e.msg);
-		return 1;
+		return 2;
 	}
 	a.host.ud = &a;
 	a.host.message = app_host_message;
@@ -222,12 +222,14 @@ app_check_text(const struct health_snap *s)
 
 	for (i = 0; i < s->n; i++) {
 		const struct health_result *r = s->eps[i];
-		char lat[32] = "-";
+		char lat[32] = "-", code[16] = "-";
 
 		if (r->latency_ms >= 0)
 			snprintf(lat, sizeof lat, "%.0fms", r->latency_ms);
-		printf("%-9s %-20s %4d %8s  %s\n", health_state_name(r->state), r->name,
-		    r->http_status, lat, r->reason);
+		if (r->http_status > 0)
+			snprintf(code, sizeof code, "%d", r->http_status);
+		printf("%-9s %-20s %4s %8s  %s\n", health_state_name(r->state), r->name,
+		    code, lat, r->reason);
 	}
 }
 

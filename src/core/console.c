@@ -137,6 +137,14 @@ console_is_split(const struct console *c)
 	return c->split;
 }
 
+int64_t
+console_next_change(const struct console *c)
+{
+	const struct view *v = console_active(c);
+
+	return v != NULL ? v->next_change_ms : 0;
+}
+
 int
 console_quit_requested(const struct console *c)
 {
@@ -323,6 +331,10 @@ console_update(struct console *c, int64_t now_ms)
 		v->now_ms = now_ms;
 		if (v->ops->update != NULL && c->o.store != NULL)
 			v->ops->update(v, c->o.store);
+		if (v->next_change_ms != 0 && now_ms >= v->next_change_ms) {
+			v->next_change_ms = 0;
+			v->dirty = 1;
+		}
 	}
 	if (console_active(c) != NULL && console_active(c)->dirty)
 		console_view_dirty(c);

@@ -72,6 +72,18 @@ util_fmt_age(char *buf, size_t len, int64_t age_ms)
 		snprintf(buf, len, "%lldd", (long long)(s / 86400));
 }
 
+int64_t
+util_age_next_change(int64_t age_ms)
+{
+	int64_t unit;
+
+	if (age_ms < 0)
+		return -age_ms;
+	unit = age_ms < 60000 ? 1000 : age_ms < 3600000 ? 60000 :
+	    age_ms < 86400000 ? 3600000 : 86400000;
+	return unit - age_ms % unit;
+}
+
 int
 util_edit_distance(const char *a, const char *b, int max)
 {

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <term.h>
+
 #include "signalbox/console.h"
 #include "signalbox/diag.h"
 #include "signalbox/keymap.h"
@@ -49,6 +51,7 @@ struct ui {
 	uv_check_t check;
 	struct loop_timer *frame_timer;
 	struct loop_timer *clock_timer;
+	struct loop_timer *wake_timer;	/* next age change on screen */
 	int pending;
 	uint64_t last_frame_ms;
 	int frames;
@@ -137,6 +140,21 @@ ui_build_windows(struct ui *u)
 	u->have_layout = 1;
 }
 
+static void ui_wake_cb(struct loop_timer *t, void *ud);
+
+/* Ages on screen go out of date by time alone: wake when the first does. */
+static void
+ui_schedule_wake(struct ui *u)
+{
+	int64_t at = console_next_change(u->console), now = util_wall_ms();
+
+	if (at <= 0) {
+		loop_timer_stop(u->wake_timer);
+		return;
+	}
+	loop_timer_start(u->wake_timer, at > now ? (uint64_t)(at - now) : 0, 0);
+}
+
 static void
 ui_frame(struct ui *u)
 {
@@ -169,6 +187,7 @@ ui_frame(struct ui *u)
 	}
 	if (drew)
 		doupdate();
+	ui_schedule_wake(u);
 	u->frames++;
 	if (u->frames == 1 && u->o.exit_after_first_frame && u->quit_fn != NULL)
 		u->quit_fn(u->quit_ud);
@@ -218,6 +237,13 @@ static void
 ui_store_notify(enum store_topic topic, void *ud)
 {
 	(void)topic;
+	ui_mark(ud);
+}
+
+static void
+ui_wake_cb(struct loop_timer *t, void *ud)
+{
+	(void)t;
 	ui_mark(ud);
 }
 
@@ -429,6 +455,19 @@ ui_new(const struct ui_opts *opts, struct err *e)
 		return NULL;
 	}
 	set_term(u->screen);
+	{
+		const char *cup = tigetstr("cup");
+
+		if (cup == NULL || cup == (const char *)-1) {
+			endwin();
+			delscreen(u->screen);
+			err_set(e, ERR_INVALID, "TERM=%s cannot move the cursor; the console "
+			    "needs a full-screen terminal (try TERM=xterm), or use "
+			    "'signalbox check'", term);
+			free(u);
+			return NULL;
+		}
+	}
 	ui_active = u;
 	xalloc_set_fatal_hook(ui_fatal_hook);
 	ui_install_crash_handlers();
@@ -455,6 +494,7 @@ ui_new(const struct ui_opts *opts, struct err *e)
 	uv_check_start(&u->check, ui_check_cb);
 	u->frame_timer = loop_timer_new(opts->loop, ui_frame_timer_cb, u);
 	u->clock_timer = loop_timer_new(opts->loop, ui_clock_cb, u);
+	u->wake_timer = loop_timer_new(opts->loop, ui_wake_cb, u);
 	uv_signal_init(opts->loop, &u->sig_winch);
 	uv_signal_init(opts->loop, &u->sig_int);
 	uv_signal_init(opts->loop, &u->sig_term);
@@ -504,6 +544,7 @@ ui_stop(struct ui *u)
 	u->stopped = 1;
 	loop_timer_free(&u->frame_timer);
 	loop_timer_free(&u->clock_timer);
+	loop_timer_free(&u->wake_timer);
 	uv_check_stop(&u->check);
 	uv_close((uv_handle_t *)&u->check, NULL);
 	uv_close((uv_handle_t *)&u->sig_winch, NULL);
