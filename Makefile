@@ -2,7 +2,8 @@
 # only strings the steps together:
 #   make deps    install the Debian packages (skips apt when all are there)
 #   make build   RelWithDebInfo build in build/
-#   make demo    start the demo server, run the console against it, stop it
+#   make demo    start the sandbox, run the console against it, stop it
+#   make demo-lite  the same against the small demo server (no root needed)
 #   make test    sanitizer + -Werror build in build-ci/ and every CTest test
 #   make bench   the benchmarks in bench/ (results in bench/out/)
 #   make clean   remove the build directories and bench output
@@ -10,7 +11,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 .NOTPARALLEL:
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo demo-lite test bench clean
 
 DEPS_PKGS := build-essential cmake pkg-config libncurses-dev \
 	libcurl4-openssl-dev libpq-dev libhiredis-dev libcjson-dev \
@@ -19,7 +20,8 @@ DEPS_PKGS := build-essential cmake pkg-config libncurses-dev \
 
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= 2
-DEMO_CONFIG := sandbox/.run/demo/signalbox.yml
+DEMO_CONFIG := sandbox/.run/signalbox.yml
+DEMO_LITE_CONFIG := sandbox/.run/demo/signalbox.yml
 
 all: build
 
@@ -39,11 +41,23 @@ build:
 	cmake -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 	cmake --build build -j$(JOBS)
 
-# The console needs the terminal, so it runs in the foreground; the demo
-# server is stopped however the console ends.
+# The console needs the terminal, so it runs in the foreground against the
+# sandbox (sandbox/up: PostgreSQL, Redis, the Railway emulator and its app
+# fleet on loopback).  A sandbox this target started is stopped however the
+# console ends; one that was already running is left running, as is any
+# with KEEP=1.
 demo: deps build
+	@if sandbox/status >/dev/null 2>&1; then was_up=1; else was_up=0; fi; \
+	sandbox/up || exit 1; \
+	if [ "$$was_up" = 0 ] && [ "$(KEEP)" != 1 ]; then trap 'sandbox/down' EXIT; \
+	else trap 'echo "the sandbox keeps running: sandbox/down stops it"' EXIT; fi; \
+	./build/signalbox -c $(DEMO_CONFIG)
+
+# The small demo server alone (no root, no databases): every state a health
+# check must recognise, on loopback.
+demo-lite: deps build
 	sandbox/demo/up
-	@trap 'sandbox/demo/down' EXIT; ./build/signalbox -c $(DEMO_CONFIG)
+	@trap 'sandbox/demo/down' EXIT; ./build/signalbox -c $(DEMO_LITE_CONFIG)
 
 test: deps
 	cmake -B build-ci -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \

@@ -6,13 +6,13 @@
 #
 # Environment:
 #   SIGNALBOX_BIN    binary to measure (default build/signalbox)
-#   BENCH_PORT_BASE  demo server port base (default 47400)
+#   BENCH_PORT_BASE  demo server port base (default 27400)
 
 set -euo pipefail
 
 BENCH_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SIGNALBOX_BIN=${SIGNALBOX_BIN:-$BENCH_SRC/build/signalbox}
-BENCH_PORT_BASE=${BENCH_PORT_BASE:-47400}
+BENCH_PORT_BASE=${BENCH_PORT_BASE:-27400}
 BENCH_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 BENCH_OUT=$BENCH_SRC/bench/out/$BENCH_NAME
 BENCH_DEMO=$BENCH_OUT/demo

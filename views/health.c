@@ -189,6 +189,32 @@ health_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char 
 	return x + w + 1;
 }
 
+/* What an endpoint that is up should still have fixed, in a few columns
+ * (the detail view explains): a certificate in its warning window ("cert
+ * 19d"), failing or weak security headers.  0 when nothing. */
+static int
+health_note(const struct health_result *r, char *buf, size_t len)
+{
+	size_t fail = 0, warn = 0;
+
+	buf[0] = '\0';
+	if (r->has_tls && r->tls_level != HEALTH_LEVEL_OK && r->tls_level != HEALTH_LEVEL_NA)
+		snprintf(buf, len, "cert %dd", r->tls_days_left);
+	if (r->headers_checked) {
+		for (size_t i = 0; i < HEALTH_HDR_COUNT; i++) {
+			fail += r->hdrs[i].level == HEALTH_LEVEL_FAIL;
+			warn += r->hdrs[i].level == HEALTH_LEVEL_WARN;
+		}
+	}
+	if (fail + warn > 0) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, "%shdrs: %zu bad, %zu weak",
+		    n > 0 ? "; " : "", fail, warn);
+	}
+	return buf[0] != '\0';
+}
+
 /* Ask for a redraw at wall time T (the earliest request wins). */
 static void
 health_wake_at(struct view *v, int64_t t)
@@ -304,8 +330,12 @@ health_view_draw(struct view *v, struct canvas *cv)
 			util_fmt_age(age, sizeof age, v->now_ms - r->last_check_ms);
 			snprintf(buf, sizeof buf, "stale: last checked %s ago", age);
 			health_col(cv, y, x, c.reason, STYLE_STATE_STALE, buf, 0);
-		} else {
+		} else if (r->reason[0] != '\0') {
 			health_col(cv, y, x, c.reason, base, r->reason, 0);
+		} else if (health_note(r, buf, sizeof buf)) {
+			/* nothing wrong now, but something to fix soon */
+			health_col(cv, y, x, c.reason, selected ? STYLE_SELECTED :
+			    STYLE_HEALTH_DEGRADED, buf, 0);
 		}
 		turns = r->last_check_ms + r->interval_ms * 2 + 5000;
 		if (r->last_check_ms > 0 && !stale)

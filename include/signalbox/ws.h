@@ -59,4 +59,9 @@ int ws_send_text(struct ws_conn *c, const char *data, size_t len);
  * callback). */
 void ws_close(struct ws_conn *c, int code, const char *reason);
 
+/* Like ws_close, but no callback ever comes for C again: the connection
+ * closes cleanly (or is aborted) and frees itself, also when the context
+ * shuts down first.  The caller may free its user data at once. */
+void ws_abandon(struct ws_conn *c, int code, const char *reason);
+
 #endif

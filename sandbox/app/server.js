@@ -492,6 +492,7 @@ async function healthHandler(req, res) {
 		body.error = deps.error;     // {"db": "why"}: an object, so not read as a component
 	}
 	body.instance = REPLICA_ID;
+	body.env = FLAGS_ENV;        // a variable, so a redeploy with a new value shows here
 	send(res, failing ? 503 : 200, body);
 }
 

@@ -3,13 +3,13 @@
 // loopback, one state per route, so `make demo` and the end-to-end tests have
 // something true to look at.  Node built-ins only.
 //
-// Ports (DEMO_PORT_BASE, default 47100):
+// Ports (DEMO_PORT_BASE, default 27100):
 //   base     http   "api"      /health /health/degraded /500 /hang /close /slow /ws /admin/fault
 //   base+1   https  "api"      same routes, strict security headers
 //   base+2   https  "billing"  same routes, weak security headers (no HSTS, unsafe-inline CSP)
 //
 // Environment:
-//   DEMO_PORT_BASE   first port (default 47100)
+//   DEMO_PORT_BASE   first port (default 27100)
 //   DEMO_CERT_DIR    directory holding server.pem + server-key.pem (HTTPS is
 //                    skipped, with a log line, when they are missing)
 //   DEMO_VERSION     the "version" reported by /health (default v2)
@@ -24,7 +24,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const HOST = '127.0.0.1';
-const BASE = parsePort(process.env.DEMO_PORT_BASE || '47100');
+const BASE = parsePort(process.env.DEMO_PORT_BASE || '27100');
 const CERT_DIR = process.env.DEMO_CERT_DIR || '';
 const VERSION = process.env.DEMO_VERSION || 'v2';
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

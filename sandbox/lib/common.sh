@@ -3,7 +3,7 @@
 # files and bounded waits.  Source it; it defines functions and variables
 # only (no side effects apart from resolving paths).
 #
-# Ports are SANDBOX_PORT_BASE (default 47300) plus a fixed offset; the whole
+# Ports are SANDBOX_PORT_BASE (default 27300) plus a fixed offset; the whole
 # sandbox stays inside base .. base+299 (docs/sandbox.md has the table).
 
 SB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)     # sandbox/
@@ -14,7 +14,7 @@ SB_RUN=${SANDBOX_RUN_DIR:-$SB_HERE/.run}
 if [[ -z ${SANDBOX_PORT_BASE:-} && -s $SB_RUN/port-base ]]; then
 	SB_BASE=$(<"$SB_RUN/port-base")
 else
-	SB_BASE=${SANDBOX_PORT_BASE:-47300}
+	SB_BASE=${SANDBOX_PORT_BASE:-27300}
 fi
 SB_PROG=${SB_PROG:-sandbox}
 

@@ -5,7 +5,7 @@
 # starts from it with WAL replay, and its row counts are those at the backup,
 # without the rows written after it.
 . "$(dirname "$0")/lib.sh"
-t_setup 49600
+t_setup 29600
 
 t_up
 sb_run_dir

@@ -5,7 +5,7 @@
 # admin API with the generated token and has the sandbox's flags; a plain up
 # afterwards keeps both; down stops them all.
 . "$(dirname "$0")/lib.sh"
-t_setup 50000
+t_setup 30000
 
 t_up --with prometheus --with unleash
 prom=$PROMETHEUS_URL

@@ -3,7 +3,7 @@
 # hash flags:production) makes requests fail while on, visibly in responses,
 # /metrics, /health and the logs, and they recover when it is off.
 . "$(dirname "$0")/lib.sh"
-t_setup 49200
+t_setup 29200
 
 t_up
 m=$SANDBOX_API_HTTP_URL/metrics

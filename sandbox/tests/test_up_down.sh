@@ -3,7 +3,7 @@
 # console config and env file; a second up is idempotent; down leaves no
 # process and no listening port; --purge removes the data.
 . "$(dirname "$0")/lib.sh"
-t_setup 48400
+t_setup 28400
 
 t_up
 check "status --json says ok" bash -c '"$0/status" --json | jq -e ".ok == true and (.components | length) >= 7" >/dev/null' "$T_SANDBOX"

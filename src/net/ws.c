@@ -834,3 +834,13 @@ ws_close(struct ws_conn *c, int code, const char *reason)
 	if (c->wsi != NULL)
 		lws_callback_on_writable(c->wsi);
 }
+
+void
+ws_abandon(struct ws_conn *c, int code, const char *reason)
+{
+	if (c == NULL)
+		return;
+	if (c->state != WS_CONNECTING)
+		memset(&c->cbs, 0, sizeof c->cbs);	/* every call site checks */
+	ws_close(c, code, reason);
+}

@@ -62,8 +62,8 @@ enum health_phase { HEALTH_PHASE_IDLE, HEALTH_PHASE_HTTP, HEALTH_PHASE_WS };
 
 struct health_ep;
 
-/* One WebSocket echo check.  Once detached (ep == NULL) nobody points at it
- * any more and it frees itself when its connection ends. */
+/* One WebSocket echo check, owned by its endpoint (ep->probe) until
+ * health_probe_drop abandons the connection and frees it. */
 struct health_probe {
 	struct health_ep *ep;
 	struct ws_conn *conn;
@@ -1484,18 +1484,15 @@ health_http_watchdog(struct health_ep *ep)
 
 /* --- WebSocket checks --------------------------------------------------- */
 
-/* Cut PROBE loose from its endpoint and close its connection.  An open
- * connection closes cleanly and the probe frees itself in on_close; one
- * still connecting is aborted without callbacks, so it is freed here. */
+/* Cut PROBE loose from its endpoint, abandon its connection (it closes
+ * cleanly on its own, without callbacks) and free it. */
 static void
 health_probe_drop(struct health_probe *p, const char *why)
 {
 	if (p->ep != NULL && p->ep->probe == p)
 		p->ep->probe = NULL;
-	p->ep = NULL;
-	ws_close(p->conn, 1000, why);
-	if (!p->open)
-		free(p);	/* aborted silently: no callback will come */
+	ws_abandon(p->conn, 1000, why);
+	free(p);
 }
 
 static void

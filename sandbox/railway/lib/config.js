@@ -29,7 +29,7 @@ function checkConfig(raw, file = 'config') {
   if (!isObj(raw)) fail(file, 'top level must be an object');
   const c = {};
   const listen = raw.listen || {};
-  c.listen = { host: listen.host || '127.0.0.1', port: listen.port === undefined ? 47310 : listen.port };
+  c.listen = { host: listen.host || '127.0.0.1', port: listen.port === undefined ? 27310 : listen.port };
   if (!Number.isInteger(c.listen.port) || c.listen.port < 0 || c.listen.port > 65535) fail(file, 'listen.port must be a port number');
   for (const k of ['token', 'projectToken']) {
     if (typeof raw[k] !== 'string' || raw[k].length < 8) fail(file, `${k} must be a string of at least 8 characters`);
@@ -91,7 +91,7 @@ function checkConfig(raw, file = 'config') {
       icon: s.icon || null,
     };
   });
-  const range = raw.replicaPortRange || [47400, 47599];
+  const range = raw.replicaPortRange || [27400, 27599];
   if (!Array.isArray(range) || range.length !== 2 || !Number.isInteger(range[0]) || !Number.isInteger(range[1]) || range[0] > range[1]) fail(file, 'replicaPortRange must be [low, high]');
   c.replicaPortRange = range.slice();
   c.tls = null;

@@ -12,11 +12,16 @@ const {
 
 const EMULATOR_SCHEMA_PATH = path.join(__dirname, '..', 'schema.graphql');
 
-// The reference schema lives outside the repository: ../shared/railway from
-// the repository root (sandbox/railway is two levels below the root).
+// The reference schema: $RAILWAY_PUBLIC_SCHEMA, else the workplace's copy
+// beside the repository (../shared/railway from the root; sandbox/railway is
+// two levels below it), else the vendored copy in public/ (see its README).
+const SHARED_SCHEMA_PATH = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'railway', 'schema.graphql');
+const VENDORED_SCHEMA_PATH = path.join(__dirname, '..', 'public', 'schema.graphql');
+
 function publicSchemaPath() {
   if (process.env.RAILWAY_PUBLIC_SCHEMA) return process.env.RAILWAY_PUBLIC_SCHEMA;
-  return path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'railway', 'schema.graphql');
+  if (fs.existsSync(SHARED_SCHEMA_PATH)) return SHARED_SCHEMA_PATH;
+  return VENDORED_SCHEMA_PATH;
 }
 
 function loadSchemaFile(file) {
@@ -33,8 +38,8 @@ function loadPublicSchema() {
   const file = publicSchemaPath();
   if (!fs.existsSync(file)) {
     const err = new Error(`public Railway schema not found at ${file} ` +
-      '(expected ../shared/railway/schema.graphql beside the repository; ' +
-      'set RAILWAY_PUBLIC_SCHEMA to its path)');
+      '(expected ../shared/railway/schema.graphql beside the repository or ' +
+      'sandbox/railway/public/schema.graphql; set RAILWAY_PUBLIC_SCHEMA to its path)');
     err.code = 'ENOPUBLICSCHEMA';
     throw err;
   }
@@ -137,6 +142,6 @@ function validateDocument(text, file, schemas) {
 }
 
 module.exports = {
-  EMULATOR_SCHEMA_PATH, publicSchemaPath, loadEmulatorSchema, loadPublicSchema,
+  EMULATOR_SCHEMA_PATH, SHARED_SCHEMA_PATH, VENDORED_SCHEMA_PATH, publicSchemaPath, loadEmulatorSchema, loadPublicSchema,
   subsetProblems, validateDocument,
 };

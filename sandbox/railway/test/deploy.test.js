@@ -154,13 +154,20 @@ test('deploy, fail, rollback, scale, variables, restart, restart policy, logs, f
     const sd = JSON.parse(require('node:fs').readFileSync(require('node:path').join(emu.cfg.stateDir, 'prometheus', 'api.json'), 'utf8'));
     assert.equal(sd.length, 3, 'Prometheus file_sd lists the 3 serving replicas');
     assert.equal(new Set(sd.map((x) => x.targets[0])).size, 3);
-    // metrics: one series per replica when grouped by instance
-    await sleep(700);
+    // metrics: one series per replica when grouped by instance.  A replica
+    // sampled right after its fork is still small: wait for a sample of
+    // every replica taken once node runs.
     const start = new Date(Date.now() - 60000).toISOString();
-    const m = await emu.q(`query($s: String!, $start: DateTime!) { metrics(serviceId: $s, environmentId: "${ENV}", startDate: $start, measurements: [CPU_USAGE, MEMORY_USAGE_GB, NETWORK_TX_GB], groupBy: [DEPLOYMENT_INSTANCE_ID], sampleRateSeconds: 5) { measurement tags { deploymentInstanceId serviceId } values { ts value } } }`, { s: API, start });
-    const mem = m.metrics.filter((x) => x.measurement === 'MEMORY_USAGE_GB');
     const running = new Set(active.instances.map((i) => i.id));
-    assert.ok(mem.filter((x) => running.has(x.tags.deploymentInstanceId)).length === 3, JSON.stringify(mem.map((x) => x.tags)));
+    const metricsNow = () => emu.q(`query($s: String!, $start: DateTime!) { metrics(serviceId: $s, environmentId: "${ENV}", startDate: $start, measurements: [CPU_USAGE, MEMORY_USAGE_GB, NETWORK_TX_GB], groupBy: [DEPLOYMENT_INSTANCE_ID], sampleRateSeconds: 5) { measurement tags { deploymentInstanceId serviceId } values { ts value } } }`, { s: API, start });
+    const memOf = (m) => m.metrics.filter((x) => x.measurement === 'MEMORY_USAGE_GB' && running.has(x.tags.deploymentInstanceId));
+    await until(async () => {
+      const mm = memOf(await metricsNow());
+      return mm.length === 3 && mm.every((x) => x.values.some((v) => v.value > 0.005));
+    }, { what: 'a memory sample above 5 MB from each of the 3 replicas' });
+    const m = await metricsNow();
+    const mem = memOf(m);
+    assert.ok(mem.length === 3, JSON.stringify(mem.map((x) => x.tags)));
     assert.ok(mem.every((x) => x.values.length && x.values.every((v) => v.value > 0 && v.value < 2)), `RSS in GB: ${JSON.stringify(mem.map((x) => x.values))}`);
     assert.ok(mem.every((x) => Math.max(...x.values.map((v) => v.value)) > 0.005), 'a running node process uses more than 5 MB');
     const tx = m.metrics.filter((x) => x.measurement === 'NETWORK_TX_GB');

@@ -11,13 +11,26 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { buildSchema } = require('graphql');
 const { tmpDir } = require('./helpers');
-const { loadEmulatorSchema, loadPublicSchema, publicSchemaPath, subsetProblems } = require('../lib/schemas');
+const {
+  loadEmulatorSchema, loadPublicSchema, publicSchemaPath, subsetProblems,
+  SHARED_SCHEMA_PATH, VENDORED_SCHEMA_PATH,
+} = require('../lib/schemas');
 
 const VALIDATE = path.join(__dirname, '..', 'validate.js');
 
 test('the public Railway schema is present', () => {
   const file = publicSchemaPath();
   assert.ok(fs.existsSync(file), `public Railway schema not found at ${file}: these tests need ../shared/railway/schema.graphql (or RAILWAY_PUBLIC_SCHEMA)`);
+});
+
+test('the vendored public schema is the workplace reference, byte for byte (when that is beside the repository)', (t) => {
+  assert.ok(fs.existsSync(VENDORED_SCHEMA_PATH), `missing ${VENDORED_SCHEMA_PATH}`);
+  if (!fs.existsSync(SHARED_SCHEMA_PATH)) {
+    t.diagnostic(`no ${SHARED_SCHEMA_PATH}: using the vendored copy`);
+    return;
+  }
+  assert.ok(fs.readFileSync(VENDORED_SCHEMA_PATH).equals(fs.readFileSync(SHARED_SCHEMA_PATH)),
+    `sandbox/railway/public/schema.graphql differs from ${SHARED_SCHEMA_PATH}: copy the reference over it`);
 });
 
 test('every type, field, argument, input field and enum value of the emulator exists in the public schema with the same type', () => {
