@@ -51,7 +51,7 @@ demo: deps build
 	sandbox/up || exit 1; \
 	if [ "$$was_up" = 0 ] && [ "$(KEEP)" != 1 ]; then trap 'sandbox/down' EXIT; \
 	else trap 'echo "the sandbox keeps running: sandbox/down stops it"' EXIT; fi; \
-	./build/signalbox -c $(DEMO_CONFIG)
+	. sandbox/.run/env && ./build/signalbox -c $(DEMO_CONFIG)
 
 # The small demo server alone (no root, no databases): every state a health
 # check must recognise, on loopback.

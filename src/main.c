@@ -34,27 +34,31 @@ usage(FILE *out)
 	    "configuration or terminal.\n");
 }
 
-/* The action table as text, or as the mdoc list in signalbox(1). */
+/* The action table as text, or as the mdoc list in signalbox(1).  Actions
+ * that change production or are audited say so (see SAFETY in the page). */
 static void
 print_keys(int mdoc)
 {
 	struct keymap *km = keymap_new();
 	char keys[128];
+	const char *note;
 	int i;
 
 	if (!mdoc)
-		printf("%-16s %-14s %-8s %s\n", "KEYS", "COMMAND", "PANE", "DESCRIPTION");
+		printf("%-16s %-14s %-11s %s\n", "KEYS", "COMMAND", "PANE", "DESCRIPTION");
 	for (i = 1; i < ACTION_COUNT; i++) {
 		const struct action_info *ai = action_info((enum action)i);
 
 		keymap_keys_for(km, NULL, ai->id, keys, sizeof keys);
+		note = (ai->flags & ACTION_F_MUTATING) ? "; changes production: confirmed "
+		    "and audited" : (ai->flags & ACTION_F_AUDITED) ? "; audited" : "";
 		if (mdoc)
-			printf(".It %s Ta Ic :%s Ta %s%s%s\n", keys[0] ? keys : "\\(em",
+			printf(".It %s Ta Ic :%s Ta %s%s%s%s\n", keys[0] ? keys : "\\(em",
 			    ai->name, strcmp(ai->scope, "global") ? ai->scope : "",
-			    strcmp(ai->scope, "global") ? ": " : "", ai->desc);
+			    strcmp(ai->scope, "global") ? ": " : "", ai->desc, note);
 		else
-			printf("%-16s %-14s %-8s %s\n", keys[0] ? keys : "-", ai->name,
-			    ai->scope, ai->desc);
+			printf("%-16s %-14s %-11s %s%s\n", keys[0] ? keys : "-", ai->name,
+			    ai->scope, ai->desc, note);
 	}
 	keymap_free(&km);
 }

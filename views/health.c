@@ -21,10 +21,7 @@ struct health_view {
 	uint64_t gen;
 	char filter[sizeof(((struct view *)0)->filter)];
 	size_t *rows;		/* indexes into snap->eps that pass the filter */
-	size_t n_rows;
-	size_t sel;		/* index into rows */
-	size_t top;		/* first row shown */
-	int page;		/* rows visible at the last draw */
+	struct view_list list;	/* over rows */
 };
 
 static enum style_id
@@ -76,9 +73,7 @@ health_view_rebuild(struct view *v)
 	for (i = 0; s != NULL && i < s->n; i++)
 		if (health_row_matches(s->eps[i], v->filter))
 			hv->rows[n++] = i;
-	hv->n_rows = n;
-	if (hv->sel >= n)
-		hv->sel = n ? n - 1 : 0;
+	view_list_fit(&hv->list, n, 0);
 }
 
 /* Whether R's data is older than it should be. */
@@ -111,9 +106,9 @@ health_selected(const struct view *v)
 {
 	const struct health_view *hv = v->priv;
 
-	if (hv->snap == NULL || hv->n_rows == 0)
+	if (hv->snap == NULL || hv->list.n == 0)
 		return NULL;
-	return hv->snap->eps[hv->rows[hv->sel]];
+	return hv->snap->eps[hv->rows[hv->list.sel]];
 }
 
 static void
@@ -244,7 +239,7 @@ health_view_draw(struct view *v, struct canvas *cv)
 		    "\"https://api.example.com/health\" }");
 		canvas_text(cv, 7, 1, STYLE_DIM, "signalbox config check  validates it; "
 		    "see signalbox.yml(5).");
-		hv->page = h;
+		hv->list.page = h;
 		return;
 	}
 	for (i = 0; i < s->n; i++) {
@@ -265,7 +260,7 @@ health_view_draw(struct view *v, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, -1, STYLE_HEALTH_DOWN, ", %zu failing", bad);
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
-		    v->filter, hv->n_rows);
+		    v->filter, hv->list.n);
 
 	/* header */
 	x = 0;
@@ -280,17 +275,13 @@ health_view_draw(struct view *v, struct canvas *cv)
 	x = health_col(cv, 1, x, c.ok, STYLE_HEADER, "LAST OK", 1);
 	health_col(cv, 1, x, c.reason, STYLE_HEADER, "REASON", 0);
 
-	hv->page = h - 2 > 1 ? h - 2 : 1;
-	if (hv->sel < hv->top)
-		hv->top = hv->sel;
-	if (hv->sel >= hv->top + (size_t)hv->page)
-		hv->top = hv->sel - (size_t)hv->page + 1;
-	if (hv->n_rows == 0)
+	view_list_fit(&hv->list, hv->list.n, h - 2 > 1 ? h - 2 : 1);
+	if (hv->list.n == 0)
 		canvas_printf(cv, 2, 1, -1, STYLE_DIM, "nothing matches '%s' (Esc clears "
 		    "the filter)", v->filter);
-	for (y = 2, i = hv->top; i < hv->n_rows && y < h; i++, y++) {
+	for (y = 2, i = hv->list.top; i < hv->list.n && y < h; i++, y++) {
 		const struct health_result *r = s->eps[hv->rows[i]];
-		int selected = i == hv->sel, stale = health_is_stale(r, v->now_ms);
+		int selected = i == hv->list.sel, stale = health_is_stale(r, v->now_ms);
 		enum style_id base = selected ? STYLE_SELECTED : (stale ? STYLE_DIM : STYLE_DEFAULT);
 		char buf[96], code[16], age[16];
 		int64_t turns;
@@ -501,31 +492,13 @@ health_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct health_view *hv = v->priv;
 	const struct health_result *r;
-	size_t page = hv->page > 1 ? (size_t)hv->page : 1;
 	int idx;
 
+	if (view_list_key(&hv->list, a)) {
+		v->dirty = 1;
+		return 1;
+	}
 	switch (a) {
-	case ACTION_MOVE_DOWN:
-		if (hv->sel + 1 < hv->n_rows)
-			hv->sel++;
-		break;
-	case ACTION_MOVE_UP:
-		if (hv->sel > 0)
-			hv->sel--;
-		break;
-	case ACTION_MOVE_TOP:
-		hv->sel = 0;
-		break;
-	case ACTION_MOVE_BOTTOM:
-		hv->sel = hv->n_rows ? hv->n_rows - 1 : 0;
-		break;
-	case ACTION_PAGE_DOWN:
-		hv->sel = hv->sel + page < hv->n_rows ? hv->sel + page :
-		    (hv->n_rows ? hv->n_rows - 1 : 0);
-		break;
-	case ACTION_PAGE_UP:
-		hv->sel = hv->sel > page ? hv->sel - page : 0;
-		break;
 	case ACTION_CHECK_NOW:
 		if (v->host == NULL || v->host->health == NULL)
 			return 1;
@@ -556,8 +529,6 @@ health_view_key(struct view *v, enum action a, const struct key_event *ev)
 	default:
 		return 0;
 	}
-	v->dirty = 1;
-	return 1;
 }
 
 static void

@@ -50,22 +50,29 @@ help_draw(struct view *v, struct canvas *cv)
 			keymap_keys_for(km, NULL, ai->id, keys, sizeof keys);
 		canvas_textn(cv, y, 1, kw - 1, STYLE_KEY, keys, strlen(keys));
 		canvas_textn(cv, y, kw + 1, cw, STYLE_DEFAULT, ai->name, strlen(ai->name));
-		if (strcmp(ai->scope, "global") != 0) {
+		{
 			int x = kw + cw + 2;
 
-			x += canvas_printf(cv, y, x, w - x, STYLE_DIM, "[%s] ", ai->scope);
+			/* ! changes production, * audited: the legend is below */
+			if (ai->flags & ACTION_F_MUTATING)
+				x += canvas_text(cv, y, x, STYLE_MESSAGE_WARN, "! ");
+			else if (ai->flags & ACTION_F_AUDITED)
+				x += canvas_text(cv, y, x, STYLE_MESSAGE_WARN, "* ");
+			if (strcmp(ai->scope, "global") != 0)
+				x += canvas_printf(cv, y, x, w - x, STYLE_DIM, "[%s] ", ai->scope);
 			canvas_textn(cv, y, x, w - x, STYLE_DEFAULT, ai->desc, strlen(ai->desc));
-		} else {
-			canvas_textn(cv, y, kw + cw + 2, w - kw - cw - 2, STYLE_DEFAULT, ai->desc,
-			    strlen(ai->desc));
 		}
 		y++;
 	}
-	if (y < h - 1 && hp->top == 0) {
+	if (y < h - 1) {
 		y++;
+		canvas_textn(cv, y++, 1, w - 2, STYLE_DIM, "! changes production: checked "
+		    "(read-only, protected environments), confirmed and audited; "
+		    "* audited", 200);
+	}
+	if (y < h && hp->top == 0)
 		canvas_textn(cv, y, 1, w - 2, STYLE_DIM, "Remap any key in the config: "
 		    "keys: { global: { x: quit }, health: { r: check-now } }", 200);
-	}
 }
 
 static int

@@ -4,6 +4,7 @@
 #include "signalbox/view.h"
 
 const struct view_ops *const view_registry[] = {
+	&overview_view_ops,
 	&health_view_ops,
 	&help_view_ops,
 	NULL,

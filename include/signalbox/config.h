@@ -40,6 +40,23 @@ struct config_environment {
 	int read_only;
 };
 
+enum config_provider_type { CONFIG_PROVIDER_NONE, CONFIG_PROVIDER_RAILWAY };
+enum config_token_kind { CONFIG_TOKEN_BEARER, CONFIG_TOKEN_PROJECT };
+
+/* The deployment provider (the `provider:` mapping).  The token itself is
+ * never in the file: token_env or token_file say where it is. */
+struct config_provider {
+	enum config_provider_type type;	/* NONE without a provider mapping */
+	char *endpoint;		/* GraphQL URL, default Railway's public API */
+	char *token_env;	/* default "RAILWAY_TOKEN" */
+	char *token_file;	/* or NULL; resolved against the file's directory */
+	enum config_token_kind token_kind;	/* default bearer */
+	char *project_id;	/* or NULL (a project token knows its project) */
+	char *environment;	/* name or id; default the config's environment */
+	int64_t poll_ms;	/* default 10s */
+	int line, col;		/* where the mapping was, for later errors */
+};
+
 struct config_binding {
 	char *section;		/* "global" or a view name */
 	char *key;		/* key name as written */
@@ -58,6 +75,10 @@ struct config {
 	char *layout;		/* "auto" (default), "split" or "single" */
 	char *log_file;		/* diagnostics file (same as -v), or NULL */
 
+	/* audit log (audit.h, policy.h) */
+	char *audit_file;	/* NULL = audit_default_path() */
+	int audit_fsync;	/* fdatasync each line; default 1 */
+
 	int64_t health_interval_ms;	/* default 5s */
 	int64_t health_timeout_ms;	/* default 3s */
 	int health_window;		/* latency samples kept per endpoint, default 60 */
@@ -65,6 +86,8 @@ struct config {
 	int tls_fail_days;		/* default 7 */
 	struct config_endpoint *endpoints;
 	size_t n_endpoints;
+
+	struct config_provider provider;
 
 	struct config_binding *bindings;
 	size_t n_bindings;

@@ -17,6 +17,8 @@
 struct canvas;
 struct config;
 struct keymap;
+struct policy;
+struct policy_req;
 struct store;
 struct view;
 struct view_host;
@@ -28,6 +30,7 @@ enum console_region_kind {
 	CONSOLE_REGION_SEPARATOR,
 	CONSOLE_REGION_STATUS,
 	CONSOLE_REGION_LINE,	/* command line / messages */
+	CONSOLE_REGION_DIALOG,	/* modal dialog over the others; drawn last */
 	CONSOLE_REGION_COUNT
 };
 
@@ -55,6 +58,13 @@ struct console_opts {
 	const struct console_ui *ui;
 	const char *operator_name;	/* "alice@10.0.0.7" */
 	int read_only;
+	/* the policy for gated actions (not owned); NULL: the console makes
+	 * one on first use from cfg and read_only, auditing to cfg's
+	 * audit.file */
+	struct policy *policy;
+	/* keys this soon after a dialog opens are ignored (typed ahead, not
+	 * an answer); 0 = 300 ms, < 0 = none (tests) */
+	int dialog_guard_ms;
 };
 
 struct console;
@@ -120,5 +130,86 @@ int console_show(struct console *c, const char *name);
 
 /* Layout mode and whether the split layout is in effect now. */
 int console_is_split(const struct console *c);
+
+/* Where the terminal cursor goes: region K and the position inside it;
+ * -1 when no prompt or dialog field has the focus. */
+int console_cursor_in(const struct console *c, enum console_region_kind *k,
+    int *y, int *x);
+
+/* --- confirmation dialogs -------------------------------------------------
+ *
+ * One modal dialog at a time, drawn in CONSOLE_REGION_DIALOG over the
+ * panes.  It shows a title, the plan (exactly what will happen), warnings
+ * and [Cancel] [Confirm], Cancel focused: Enter on an untouched dialog
+ * cancels, Esc always does, Tab, the arrows, h and l move, y moves to
+ * Confirm.  A TYPED dialog adds two fields: the text to type (the
+ * environment's name, exactly) and a reason; Confirm stays disabled until
+ * both are valid.  With SECOND set, Confirm opens a second yes/no dialog
+ * asking it.  The result goes to the opener's callback once, after the
+ * dialog closed (the callback may open another). */
+
+enum console_dialog_mode { CONSOLE_DIALOG_YESNO, CONSOLE_DIALOG_TYPED };
+
+struct console_dialog_spec {
+	const char *title;
+	const char *const *plan;	/* exactly what will happen, one line each */
+	size_t n_plan;
+	const char *const *warnings;
+	size_t n_warnings;
+	enum console_dialog_mode mode;
+	const char *expect;		/* TYPED: what must be typed exactly */
+	const char *confirm_label;	/* the Confirm button; NULL = "Confirm" */
+	const char *second;		/* NULL, or the question of a second dialog */
+	int danger;			/* protected environment: the danger style */
+};
+
+struct console_dialog_result {
+	int confirmed;
+	int confirmations;	/* Confirm chosen this many times (2 with SECOND) */
+	const char *typed;	/* TYPED: the text typed; valid during the callback */
+	const char *reason;	/* TYPED: the reason; valid during the callback */
+};
+
+typedef void console_dialog_fn(void *ud, const struct console_dialog_result *r);
+
+/* Open a dialog (SPEC's strings are copied).  -1 when one is open. */
+int console_dialog_open(struct console *c, const struct console_dialog_spec *spec,
+    console_dialog_fn *fn, void *ud);
+
+/* Whether a dialog is open. */
+int console_dialog_is_open(const struct console *c);
+
+/* --- gated actions --------------------------------------------------------
+ *
+ * The way a pane asks for an action that changes production or reveals a
+ * secret: console_request runs the policy (policy.h) on REQ, shows the
+ * refusal or the confirmation the verdict needs, and calls FN once with
+ * the outcome.  When ALLOWED the pane calls the provider at once: first
+ * policy_redeem(r->policy, &r->ticket, r->req, ...), then the provider
+ * with what r->req says, and from the provider's callback
+ * policy_done(r->policy, &ticket, ok, error, after).  REFUSED and
+ * CANCELLED need nothing more: the console said so on the command line
+ * and the policy audited it. */
+
+enum console_outcome { CONSOLE_REFUSED, CONSOLE_CANCELLED, CONSOLE_ALLOWED };
+
+struct console_request_result {
+	enum console_outcome outcome;
+	const char *why;		/* REFUSED: the reason, in words */
+	const struct policy_req *req;	/* the request as confirmed; valid during the callback */
+	struct policy *policy;		/* for policy_redeem and policy_done */
+	const struct policy_ticket *ticket;	/* ALLOWED: present it to policy_redeem */
+	const char *reason;		/* the operator's reason, or "" */
+};
+
+typedef void console_request_fn(void *ud, const struct console_request_result *r);
+
+/* Check, confirm and audit REQ (copied); FN(UD, result) runs exactly once,
+ * possibly before this returns (refusals, actions needing no dialog). */
+void console_request(struct console *c, const struct policy_req *req,
+    console_request_fn *fn, void *ud);
+
+/* The console's policy (made on first use when console_opts had none). */
+struct policy *console_policy(struct console *c);
 
 #endif

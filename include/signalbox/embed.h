@@ -13,4 +13,8 @@ struct embed_file {
 /* Every themes/ *.theme file; the list ends with a NULL name. */
 extern const struct embed_file theme_files[];
 
+/* Every src/providers/gql/ *.graphql document (name = file name without
+ * ".graphql"); the list ends with a NULL name. */
+extern const struct embed_file gql_files[];
+
 #endif

@@ -69,6 +69,7 @@ struct health_result {
 	/* from the config */
 	char name[64];
 	char url[256];
+	char service[64];	/* the provider service it belongs to, "" = none */
 	int is_ws;
 	int expect;
 	int64_t interval_ms;

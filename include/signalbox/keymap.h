@@ -46,8 +46,17 @@ struct keymap;
 struct keymap *keymap_new(void);
 void keymap_free(struct keymap **kmp);
 
+/* Whether KEY may run A.  An action that changes production
+ * (ACTION_F_MUTATING) may only sit on a Shift-letter A-Z other than the
+ * navigation letters G H J K L: never on a Ctrl or Alt chord, a lower-case
+ * letter, a digit or a named key (DESIGN section 4).  The default keys
+ * keep away from the keys next to h j k l g as well (D R S X).  0, or -1
+ * with E saying what to do instead. */
+int keymap_check_binding(uint32_t key, enum action a, struct err *e);
+
 /* Bind KEY in SECTION to A (ACTION_NONE unbinds).  SECTION is "global" or a
- * view name.  Returns 0, or -1 with E if the section name is empty. */
+ * view name.  Returns 0, or -1 with E if the section name is empty or
+ * keymap_check_binding refuses the key. */
 int keymap_bind(struct keymap *km, const char *section, uint32_t key, enum action a,
     struct err *e);
 

@@ -40,7 +40,16 @@
 	_(MESSAGE_ERROR,    "message.error",          MESSAGE) \
 	_(MESSAGE_WARN,     "message.warn",           MESSAGE) \
 	_(KEY,              "key",                    DEFAULT) \
-	_(MATCH,            "match",                  DEFAULT)
+	_(MATCH,            "match",                  DEFAULT) \
+	_(DIALOG,           "dialog",                 DEFAULT) \
+	_(DIALOG_BORDER,    "dialog.border",          DIALOG) \
+	_(DIALOG_TITLE,     "dialog.title",           DIALOG) \
+	_(DIALOG_DANGER,    "dialog.danger",          DIALOG_BORDER) \
+	_(DIALOG_WARN,      "dialog.warn",            DIALOG) \
+	_(DIALOG_FIELD,     "dialog.field",           DIALOG) \
+	_(DIALOG_BUTTON,    "dialog.button",          DIALOG) \
+	_(DIALOG_FOCUS,     "dialog.focus",           DIALOG_BUTTON) \
+	_(DIALOG_DISABLED,  "dialog.disabled",        DIALOG_BUTTON)
 
 enum style_id {
 #define STYLE_ENUM(id, name, parent) STYLE_##id,

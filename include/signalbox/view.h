@@ -17,6 +17,7 @@
 
 struct canvas;
 struct config;
+struct console;
 struct health;
 struct keymap;
 struct store;
@@ -32,12 +33,18 @@ struct view_host {
 	struct health *health;
 	/* the active keymap, for the help pane */
 	const struct keymap *keymap;
+	/* the console, for actions that change production or reveal a
+	 * secret (console_request: policy, confirmation, audit) and other
+	 * dialogs; set by the console itself for its panes */
+	struct console *console;
 };
 
 struct view_ops {
 	const char *name;	/* "health": keymap section, config key, :pane NAME */
 	const char *title;	/* "Health" on the tab strip */
 	size_t priv_size;
+	/* whether the pane is shown for CFG (may be NULL: always) */
+	int (*enabled)(const struct config *cfg);
 	int (*init)(struct view *v, const struct config *cfg);
 	/* pull new snapshots; may set v->dirty */
 	void (*update)(struct view *v, const struct store *store);
@@ -71,11 +78,29 @@ struct view *view_new(const struct view_ops *ops, const struct view_host *host,
 /* Call free, release priv and *VP; NULL-safe. */
 void view_free(struct view **vp);
 
+/* The cursor of a list pane: N rows, SEL selected, TOP the first shown,
+ * PAGE rows visible at the last draw. */
+struct view_list {
+	size_t n, sel, top;
+	int page;
+};
+
+/* Apply a movement action (move-*, page-*) to L; 1 when A was one. */
+int view_list_key(struct view_list *l, enum action a);
+
+/* Set L's row count to N (keeping SEL in range) and, with PAGE > 0 rows
+ * visible, scroll so SEL shows. */
+void view_list_fit(struct view_list *l, size_t n, int page);
+
 /* Every pane, in tab order (NULL-terminated).  Defined in views/registry.c. */
 extern const struct view_ops *const view_registry[];
+
+/* An `enabled` hook for the provider's panes: a provider is configured. */
+int view_provider_enabled(const struct config *cfg);
 
 /* The panes (one per file in views/). */
 extern const struct view_ops health_view_ops;
 extern const struct view_ops help_view_ops;
+extern const struct view_ops overview_view_ops;
 
 #endif

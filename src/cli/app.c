@@ -20,6 +20,7 @@
 #include "signalbox/http.h"
 #include "signalbox/keymap.h"
 #include "signalbox/loop.h"
+#include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/theme.h"
 #include "signalbox/ui.h"
@@ -34,6 +35,7 @@ struct app {
 	struct http *http;
 	struct ws_ctx *ws;
 	struct health *health;
+	struct railway *railway;	/* NULL without a provider (or its token) */
 	struct ui *ui;
 	struct console *console;
 	struct view_host host;
@@ -50,6 +52,7 @@ app_teardown_cb(struct loop_timer *t, void *ud)
 
 	(void)t;
 	health_stop(a->health);
+	railway_stop(a->railway);
 	if (a->ws != NULL)
 		ws_ctx_shutdown(a->ws);
 	http_free(&a->http);
@@ -66,6 +69,45 @@ app_quit(void *ud)
 		return;
 	a->quitting = 1;
 	loop_timer_start(a->quit_timer, 0, 0);
+}
+
+/* The provider client, when the config names one.  A missing token or a
+ * bad option does not stop the console: the provider's source goes ERROR
+ * with the reason and the panes say it. */
+static void
+app_open_provider(struct app *a, const struct config *cfg)
+{
+	const struct config_provider *p = &cfg->provider;
+	struct railway_opts ro;
+	struct err e;
+	char *token = NULL, warn[256] = "";
+
+	if (p->type != CONFIG_PROVIDER_RAILWAY)
+		return;
+	memset(&e, 0, sizeof e);
+	if (railway_token_load(p->token_env, p->token_file, &token, warn, sizeof warn, &e) != 0) {
+		store_source_set(a->store, RAILWAY_SOURCE, STORE_STATE_ERROR, e.msg);
+		diag_log(DIAG_WARN, "railway: %s", e.msg);
+		return;
+	}
+	if (warn[0] != '\0')
+		diag_log(DIAG_WARN, "railway: %s", warn);
+	memset(&ro, 0, sizeof ro);
+	ro.endpoint = p->endpoint;
+	ro.token = token;
+	ro.token_kind = p->token_kind == CONFIG_TOKEN_PROJECT ? RAILWAY_TOKEN_PROJECT :
+	    RAILWAY_TOKEN_BEARER;
+	ro.token_env = p->token_env;
+	ro.project_id = p->project_id;
+	ro.environment = p->environment;
+	ro.poll_ms = p->poll_ms;
+	a->railway = railway_new(&a->loop, a->store, a->http, &ro, &e);
+	memset(token, 0, strlen(token));
+	free(token);
+	if (a->railway == NULL) {
+		store_source_set(a->store, RAILWAY_SOURCE, STORE_STATE_ERROR, e.msg);
+		diag_log(DIAG_WARN, "railway: %s", e.msg);
+	}
 }
 
 static int
@@ -93,6 +135,7 @@ app_open(struct app *a, const struct config *cfg, struct err *e)
 		break;
 	}
 	a->health = health_new(&a->loop, a->store, a->http, a->ws, cfg);
+	app_open_provider(a, cfg);
 	a->quit_timer = loop_timer_new(&a->loop, app_teardown_cb, a);
 	return 0;
 }
@@ -107,6 +150,7 @@ app_close(struct app *a)
 	if (uv_loop_close(&a->loop) != 0)
 		diag_log(DIAG_WARN, "event loop closed with handles still open");
 	health_free(&a->health);
+	railway_free(&a->railway);
 	console_free(&a->console);
 	ui_free(&a->ui);
 	store_free(&a->store);
@@ -194,6 +238,8 @@ app_run_console(const struct app_opts *opts)
 		console_message(a.console, 1, "%s", opts->startup_message);
 	ui_attach(a.ui, a.console, a.store, app_quit, &a);
 	health_start(a.health);
+	if (a.railway != NULL)
+		railway_start(a.railway);
 	diag_log(DIAG_INFO, "console started: %zu endpoints", opts->cfg->n_endpoints);
 	app_close(&a);
 	diag_log(DIAG_INFO, "console stopped");

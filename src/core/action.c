@@ -4,9 +4,9 @@
 #include "signalbox/action.h"
 
 static const struct action_info action_table[] = {
-	{ ACTION_NONE, "", "", "", "" },
-#define ACTION_ROW(id, name, scope, keys, desc) \
-	{ ACTION_##id, name, scope, keys, desc },
+	{ ACTION_NONE, "", "", "", 0, "" },
+#define ACTION_ROW(id, name, scope, keys, flags, desc) \
+	{ ACTION_##id, name, scope, keys, flags, desc },
 	ACTION_INFO(ACTION_ROW)
 #undef ACTION_ROW
 };
@@ -17,6 +17,20 @@ action_info(enum action a)
 	if (a <= ACTION_NONE || a >= ACTION_COUNT)
 		return NULL;
 	return &action_table[a];
+}
+
+int
+action_has(enum action a, unsigned f)
+{
+	const struct action_info *ai = action_info(a);
+
+	return ai != NULL && (ai->flags & f) != 0;
+}
+
+int
+action_is_gated(enum action a)
+{
+	return action_has(a, ACTION_F_MUTATING | ACTION_F_AUDITED);
 }
 
 enum action

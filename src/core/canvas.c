@@ -26,6 +26,10 @@ static const char *const glyphs_utf8[CANVAS_GLYPH_COUNT] = {
 	[CANVAS_GLYPH_SPARK0 + 7] = "█",
 	[CANVAS_GLYPH_BULLET] = "●",
 	[CANVAS_GLYPH_ARROW] = "→",
+	[CANVAS_GLYPH_CORNER_TL] = "┌",
+	[CANVAS_GLYPH_CORNER_TR] = "┐",
+	[CANVAS_GLYPH_CORNER_BL] = "└",
+	[CANVAS_GLYPH_CORNER_BR] = "┘",
 };
 
 static const char *const glyphs_ascii[CANVAS_GLYPH_COUNT] = {
@@ -42,6 +46,10 @@ static const char *const glyphs_ascii[CANVAS_GLYPH_COUNT] = {
 	[CANVAS_GLYPH_SPARK0 + 7] = "#",
 	[CANVAS_GLYPH_BULLET] = "*",
 	[CANVAS_GLYPH_ARROW] = ">",
+	[CANVAS_GLYPH_CORNER_TL] = "+",
+	[CANVAS_GLYPH_CORNER_TR] = "+",
+	[CANVAS_GLYPH_CORNER_BL] = "+",
+	[CANVAS_GLYPH_CORNER_BR] = "+",
 };
 
 int

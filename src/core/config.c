@@ -86,6 +86,17 @@ enum {
 	_(ENV_READ_ONLY, "environments.<name>.read_only", BOOL, "false", \
 	    0, 0, NULL, 0, \
 	    "Refuse every change in this environment.") \
+	_(AUDIT, "audit", MAP, "{}", 0, 0, NULL, 0, \
+	    "Audit log of every action that changes production or reveals a " \
+	    "secret: a mapping of the options below.") \
+	_(AUDIT_FILE, "audit.file", STRING, \
+	    "$XDG_STATE_HOME/signalbox/audit.jsonl", 0, 0, NULL, \
+	    CONFIG_F_PATH | CONFIG_F_COMPUTED, \
+	    "Append-only JSONL file, one line per action, allowed or refused; " \
+	    "a relative path is taken from the configuration file's directory. " \
+	    "When it cannot be written, every such action is refused.") \
+	_(AUDIT_FSYNC, "audit.fsync", BOOL, "true", 0, 0, NULL, 0, \
+	    "Flush each line to disk before the action is sent.") \
 	_(THEME, "theme", STRING, "default", 0, 0, NULL, 0, \
 	    "Theme: the name of an embedded or installed theme, or the path " \
 	    "of a .theme file.") \
@@ -148,6 +159,39 @@ enum {
 	_(EP_WS_MESSAGE, "health.endpoints[].ws_message", STRING, \
 	    "signalbox-ping", 0, 0, NULL, 0, \
 	    "Message sent to a websocket endpoint for the echo round-trip.") \
+	_(PROVIDER, "provider", MAP, "{}", 0, 0, NULL, 0, \
+	    "Deployment provider: a mapping of the options below; without it " \
+	    "only the health checks run.") \
+	_(PROVIDER_TYPE, "provider.type", ENUM, "railway", 0, 0, "railway", 0, \
+	    "Provider kind.") \
+	_(PROVIDER_ENDPOINT, "provider.endpoint", STRING, \
+	    "https://backboard.railway.com/graphql/v2", 0, 0, NULL, 0, \
+	    "GraphQL endpoint of the Railway API; point it at the sandbox's " \
+	    "emulator to test against a local project.") \
+	_(PROVIDER_TOKEN_ENV, "provider.token_env", STRING, "RAILWAY_TOKEN", \
+	    0, 0, NULL, 0, \
+	    "Environment variable that holds the API token; the token itself " \
+	    "never goes in this file.") \
+	_(PROVIDER_TOKEN_FILE, "provider.token_file", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_PATH, \
+	    "File that holds the API token, read when the variable named by " \
+	    "token_env is not set; it should be readable by its owner only. " \
+	    "A relative path is taken from the configuration file's " \
+	    "directory.") \
+	_(PROVIDER_TOKEN_KIND, "provider.token_kind", ENUM, "bearer", 0, 0, \
+	    "bearer|project", 0, \
+	    "How the token is sent: bearer for an account or workspace token " \
+	    "(Authorization: Bearer), project for a project token " \
+	    "(Project-Access-Token).") \
+	_(PROVIDER_PROJECT_ID, "provider.project_id", STRING, NULL, 0, 0, NULL, 0, \
+	    "Railway project id; required with a bearer token, since a project " \
+	    "token knows its own project.") \
+	_(PROVIDER_ENVIRONMENT, "provider.environment", STRING, "environment", \
+	    0, 0, NULL, CONFIG_F_COMPUTED, \
+	    "Railway environment, by name or id.") \
+	_(PROVIDER_POLL, "provider.poll", DURATION, "10s", 1000, 3600000, NULL, 0, \
+	    "Time between two refreshes of the project; it grows on its own " \
+	    "when the API budget runs low.") \
 	_(KEYS, "keys", MAP, "{}", 0, 0, NULL, 0, \
 	    "Key bindings: a mapping from section (global, or a pane name " \
 	    "such as health) to that section's bindings.") \
@@ -1071,9 +1115,10 @@ config_parse_bindings(struct config_parse *p, const char *section,
 	struct config_binding *b;
 	struct fy_node_pair *pair;
 	struct config_pos at, vat;
+	struct err kerr;
 	char what[96];
 	void *it = NULL;
-	uint32_t code, other;
+	uint32_t code = 0, other;
 	char *key, *action;
 	int bad;
 
@@ -1102,6 +1147,12 @@ config_parse_bindings(struct config_parse *p, const char *section,
 			if (strcmp(action, "none") != 0 &&
 			    action_lookup(action) == ACTION_NONE) {
 				config_unknown_action(p, vat, action);
+				free(action);
+				action = NULL;
+			} else if (!bad && keymap_check_binding(code,
+			    action_lookup(action), &kerr) != 0) {
+				/* changes production: Shift-letters only (policy.h) */
+				config_error(p, at, "%s", kerr.msg);
 				free(action);
 				action = NULL;
 			}
@@ -1238,6 +1289,20 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 		case CONFIG_OPT_KEYS:
 			config_parse_keys(p, val, kat);
 			break;
+		case CONFIG_OPT_AUDIT:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "audit",
+			    "{ file: ~/audit.jsonl }") == 0)
+				config_parse_options(p, val, kat, "audit.", "'audit'", v);
+			break;
+		case CONFIG_OPT_PROVIDER:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "provider",
+			    "{ type: railway, project_id: ID }") == 0) {
+				v[id].set = 1;
+				v[id].pos = kat;
+				config_parse_options(p, val, kat, "provider.",
+				    "'provider'", v);
+			}
+			break;
 		default:
 			config_parse_leaf(p, (enum config_opt)id, key, val, kat, &v[id]);
 			break;
@@ -1261,6 +1326,10 @@ config_apply_root(struct config *cfg, const struct config_val *v)
 	cfg->health_window = (int)config_num(v, CONFIG_OPT_HEALTH_WINDOW);
 	cfg->tls_warn_days = (int)config_num(v, CONFIG_OPT_TLS_WARN_DAYS);
 	cfg->tls_fail_days = (int)config_num(v, CONFIG_OPT_TLS_FAIL_DAYS);
+	/* audit (policy.h): NULL file = audit_default_path() */
+	cfg->audit_file = v[CONFIG_OPT_AUDIT_FILE].set ?
+	    xstrdup(v[CONFIG_OPT_AUDIT_FILE].text) : NULL;
+	cfg->audit_fsync = (int)config_num(v, CONFIG_OPT_AUDIT_FSYNC);
 }
 
 static void
@@ -1445,6 +1514,66 @@ config_apply_endpoint(struct config_parse *p, size_t idx)
 	}
 }
 
+/* Whether NAME can be an environment variable's name. */
+static int
+config_env_var_name_ok(const char *name)
+{
+	if (!isalpha((unsigned char)*name) && *name != '_')
+		return 0;
+	for (; *name != '\0'; name++)
+		if (!isalnum((unsigned char)*name) && *name != '_')
+			return 0;
+	return 1;
+}
+
+static void
+config_apply_provider(struct config_parse *p)
+{
+	const struct config_val *v = p->root;
+	struct config_provider *pr = &p->cfg->provider;
+	enum config_scheme scheme;
+
+	pr->line = v[CONFIG_OPT_PROVIDER].pos.line;
+	pr->col = v[CONFIG_OPT_PROVIDER].pos.col;
+	pr->type = v[CONFIG_OPT_PROVIDER].set ? CONFIG_PROVIDER_RAILWAY :
+	    CONFIG_PROVIDER_NONE;
+	pr->endpoint = xstrdup(config_str(v, CONFIG_OPT_PROVIDER_ENDPOINT));
+	pr->token_env = xstrdup(config_str(v, CONFIG_OPT_PROVIDER_TOKEN_ENV));
+	pr->token_file = config_strdup_or_null(config_str(v,
+	    CONFIG_OPT_PROVIDER_TOKEN_FILE));
+	pr->token_kind = config_num(v, CONFIG_OPT_PROVIDER_TOKEN_KIND) == 1 ?
+	    CONFIG_TOKEN_PROJECT : CONFIG_TOKEN_BEARER;
+	pr->project_id = config_strdup_or_null(config_str(v,
+	    CONFIG_OPT_PROVIDER_PROJECT_ID));
+	pr->environment = xstrdup(v[CONFIG_OPT_PROVIDER_ENVIRONMENT].set ?
+	    v[CONFIG_OPT_PROVIDER_ENVIRONMENT].text : p->cfg->environment);
+	pr->poll_ms = config_num(v, CONFIG_OPT_PROVIDER_POLL);
+	if (pr->type == CONFIG_PROVIDER_NONE)
+		return;
+
+	scheme = config_url_scheme(pr->endpoint);
+	if (v[CONFIG_OPT_PROVIDER_ENDPOINT].set && scheme != CONFIG_SCHEME_HTTP &&
+	    scheme != CONFIG_SCHEME_HTTPS)
+		config_error(p, v[CONFIG_OPT_PROVIDER_ENDPOINT].pos, "'endpoint' must "
+		    "be an http:// or https:// URL with a host, got '%.64s'",
+		    pr->endpoint);
+	if (v[CONFIG_OPT_PROVIDER_TOKEN_ENV].set && !config_env_var_name_ok(pr->token_env))
+		config_error(p, v[CONFIG_OPT_PROVIDER_TOKEN_ENV].pos, "'token_env' must "
+		    "be the name of an environment variable like RAILWAY_TOKEN, got "
+		    "'%.64s' (the token itself never goes in this file)", pr->token_env);
+	if (v[CONFIG_OPT_PROVIDER_PROJECT_ID].set && pr->project_id[0] == '\0')
+		config_error(p, v[CONFIG_OPT_PROVIDER_PROJECT_ID].pos, "'project_id' "
+		    "must not be empty");
+	if (v[CONFIG_OPT_PROVIDER_ENVIRONMENT].set && pr->environment[0] == '\0')
+		config_error(p, v[CONFIG_OPT_PROVIDER_ENVIRONMENT].pos, "'environment' "
+		    "must not be empty (leave it out to use the top-level environment)");
+	if (pr->project_id == NULL && pr->token_kind == CONFIG_TOKEN_BEARER &&
+	    !v[CONFIG_OPT_PROVIDER_TOKEN_KIND].bad)
+		config_error(p, v[CONFIG_OPT_PROVIDER].pos, "'provider' needs "
+		    "'project_id' with token_kind bearer (copy it from the project's "
+		    "settings, or use a project token with token_kind: project)");
+}
+
 static void
 config_apply(struct config_parse *p)
 {
@@ -1458,6 +1587,7 @@ config_apply(struct config_parse *p)
 	    sizeof *cfg->endpoints);
 	for (i = 0; i < p->n_eps; i++)
 		config_apply_endpoint(p, i);
+	config_apply_provider(p);
 }
 
 static void
@@ -1491,6 +1621,11 @@ config_init(struct config *cfg)
 	memset(none, 0, sizeof none);
 	config_apply_root(cfg, none);
 	cfg->environment = xstrdup(CONFIG_DEFAULT_ENV);
+	cfg->provider.type = CONFIG_PROVIDER_NONE;
+	cfg->provider.endpoint = xstrdup(config_str(none, CONFIG_OPT_PROVIDER_ENDPOINT));
+	cfg->provider.token_env = xstrdup(config_str(none, CONFIG_OPT_PROVIDER_TOKEN_ENV));
+	cfg->provider.environment = xstrdup(cfg->environment);
+	cfg->provider.poll_ms = config_num(none, CONFIG_OPT_PROVIDER_POLL);
 }
 
 void
@@ -1509,6 +1644,7 @@ config_fini(struct config *cfg)
 	free(cfg->theme);
 	free(cfg->layout);
 	free(cfg->log_file);
+	free(cfg->audit_file);
 	for (i = 0; i < cfg->n_endpoints; i++) {
 		struct config_endpoint *ep = &cfg->endpoints[i];
 
@@ -1519,6 +1655,11 @@ config_fini(struct config *cfg)
 		free(ep->ws_message);
 	}
 	free(cfg->endpoints);
+	free(cfg->provider.endpoint);
+	free(cfg->provider.token_env);
+	free(cfg->provider.token_file);
+	free(cfg->provider.project_id);
+	free(cfg->provider.environment);
 	for (i = 0; i < cfg->n_bindings; i++) {
 		free(cfg->bindings[i].section);
 		free(cfg->bindings[i].key);
@@ -1753,6 +1894,30 @@ config_dump_endpoint(FILE *out, const struct config_endpoint *ep, int doc)
 }
 
 static void
+config_dump_provider(FILE *out, const struct config *cfg)
+{
+	const struct config_provider *pr = &cfg->provider;
+	char buf[32];
+
+	config_dump_comment(out, 0, CONFIG_OPT_PROVIDER);
+	if (pr->type == CONFIG_PROVIDER_NONE) {
+		fputs("# provider: { type: railway, project_id: ID }\n", out);
+		return;
+	}
+	fputs("provider:\n", out);
+	config_dump_plain(out, 2, 1, CONFIG_OPT_PROVIDER_TYPE, "railway");
+	config_dump_str(out, 2, 1, CONFIG_OPT_PROVIDER_ENDPOINT, pr->endpoint);
+	config_dump_str(out, 2, 1, CONFIG_OPT_PROVIDER_TOKEN_ENV, pr->token_env);
+	config_dump_str(out, 2, 1, CONFIG_OPT_PROVIDER_TOKEN_FILE, pr->token_file);
+	config_dump_plain(out, 2, 1, CONFIG_OPT_PROVIDER_TOKEN_KIND,
+	    config_enum_name(&config_options[CONFIG_OPT_PROVIDER_TOKEN_KIND],
+	    pr->token_kind == CONFIG_TOKEN_PROJECT ? 1 : 0, buf, sizeof buf));
+	config_dump_str(out, 2, 1, CONFIG_OPT_PROVIDER_PROJECT_ID, pr->project_id);
+	config_dump_str(out, 2, 1, CONFIG_OPT_PROVIDER_ENVIRONMENT, pr->environment);
+	config_dump_duration(out, 2, 1, CONFIG_OPT_PROVIDER_POLL, pr->poll_ms);
+}
+
+static void
 config_dump_keys(FILE *out, const struct config *cfg)
 {
 	size_t i, j;
@@ -1811,6 +1976,11 @@ config_dump(const struct config *cfg, FILE *out)
 		config_dump_plain(out, 4, i == 0, CONFIG_OPT_ENV_READ_ONLY,
 		    env->read_only ? "true" : "false");
 	}
+	config_dump_comment(out, 0, CONFIG_OPT_AUDIT);
+	fputs("audit:\n", out);
+	config_dump_str(out, 2, 1, CONFIG_OPT_AUDIT_FILE, cfg->audit_file);
+	config_dump_plain(out, 2, 1, CONFIG_OPT_AUDIT_FSYNC,
+	    cfg->audit_fsync ? "true" : "false");
 	config_dump_str(out, 0, 1, CONFIG_OPT_THEME, cfg->theme);
 	config_dump_int(out, 0, 1, CONFIG_OPT_FPS, cfg->fps);
 	config_dump_plain(out, 0, 1, CONFIG_OPT_LAYOUT, cfg->layout != NULL &&
@@ -1830,6 +2000,7 @@ config_dump(const struct config *cfg, FILE *out)
 	fputs(cfg->n_endpoints == 0 ? "  endpoints: []\n" : "  endpoints:\n", out);
 	for (i = 0; i < cfg->n_endpoints; i++)
 		config_dump_endpoint(out, &cfg->endpoints[i], i == 0);
+	config_dump_provider(out, cfg);
 	config_dump_keys(out, cfg);
 }
 

@@ -114,6 +114,23 @@ keymap_find(const struct keymap *km, const char *section, uint32_t key)
 }
 
 int
+keymap_check_binding(uint32_t key, enum action a, struct err *e)
+{
+	const struct action_info *ai = action_info(a);
+	char name[32];
+
+	if (ai == NULL || !(ai->flags & ACTION_F_MUTATING))
+		return 0;
+	if (key >= 'A' && key <= 'Z' && strchr("GHJKL", (int)key) == NULL)
+		return 0;
+	keymap_key_name(key, name, sizeof name);
+	return err_set(e, ERR_INVALID, "'%s' changes production and cannot be bound "
+	    "to %s: use a Shift-letter away from the navigation keys (like %s), "
+	    "or the command :%s", ai->name, name,
+	    ai->keys[0] != '\0' ? ai->keys : "D", ai->name);
+}
+
+int
 keymap_bind(struct keymap *km, const char *section, uint32_t key, enum action a,
     struct err *e)
 {
@@ -121,6 +138,8 @@ keymap_bind(struct keymap *km, const char *section, uint32_t key, enum action a,
 
 	if (section == NULL || *section == '\0' || strlen(section) >= sizeof ent->section)
 		return err_set(e, ERR_INVALID, "bad key section name");
+	if (keymap_check_binding(key, a, e) != 0)
+		return -1;
 	ent = keymap_find(km, section, key);
 	if (ent == NULL) {
 		if (km->n == km->cap) {

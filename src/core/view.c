@@ -37,3 +37,52 @@ view_free(struct view **vp)
 	free(v->priv);
 	free(v);
 }
+
+int
+view_list_key(struct view_list *l, enum action a)
+{
+	size_t page = l->page > 1 ? (size_t)l->page : 1;
+	size_t last = l->n ? l->n - 1 : 0;
+
+	switch (a) {
+	case ACTION_MOVE_DOWN:
+		if (l->sel < last)
+			l->sel++;
+		return 1;
+	case ACTION_MOVE_UP:
+		if (l->sel > 0)
+			l->sel--;
+		return 1;
+	case ACTION_MOVE_TOP:
+		l->sel = 0;
+		return 1;
+	case ACTION_MOVE_BOTTOM:
+		l->sel = last;
+		return 1;
+	case ACTION_PAGE_DOWN:
+		l->sel = l->sel + page < last ? l->sel + page : last;
+		return 1;
+	case ACTION_PAGE_UP:
+		l->sel = l->sel > page ? l->sel - page : 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+view_list_fit(struct view_list *l, size_t n, int page)
+{
+	l->n = n;
+	if (l->sel >= n)
+		l->sel = n ? n - 1 : 0;
+	if (page <= 0)
+		return;
+	l->page = page;
+	if (l->sel < l->top)
+		l->top = l->sel;
+	if (l->sel >= l->top + (size_t)page)
+		l->top = l->sel - (size_t)page + 1;
+	if (l->top > 0 && l->top + (size_t)page > n)
+		l->top = n > (size_t)page ? n - (size_t)page : 0;
+}

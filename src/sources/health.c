@@ -74,7 +74,7 @@ struct health_probe {
 struct health_ep {
 	struct health *h;
 	/* copied from the config */
-	char *name, *url, *ca_file, *ws_message;
+	char *name, *url, *service, *ca_file, *ws_message;
 	int is_ws, is_https, strict, expect;
 	int64_t interval_ms, timeout_ms;
 	/* the check in flight */
@@ -1033,16 +1033,24 @@ health_res_with_checking(const struct health_result *r, int checking)
 }
 
 /* The result every endpoint starts with. */
+/* The endpoint's own fields of a result. */
+static void
+health_res_copy_ep(struct health_result *r, const struct health_ep *ep)
+{
+	health_copy_text(r->name, sizeof r->name, ep->name, strlen(ep->name));
+	health_copy_text(r->url, sizeof r->url, ep->url, strlen(ep->url));
+	health_copy_text(r->service, sizeof r->service, ep->service, strlen(ep->service));
+	r->is_ws = ep->is_ws;
+	r->expect = ep->expect;
+}
+
 static struct health_result *
 health_res_initial(const struct health_ep *ep)
 {
 	struct health_res *x = health_res_alloc(0);
 	struct health_result *r = &x->pub;
 
-	health_copy_text(r->name, sizeof r->name, ep->name, strlen(ep->name));
-	health_copy_text(r->url, sizeof r->url, ep->url, strlen(ep->url));
-	r->is_ws = ep->is_ws;
-	r->expect = ep->expect;
+	health_res_copy_ep(r, ep);
 	r->interval_ms = ep->interval_ms;
 	r->state = HEALTH_UNKNOWN;
 	r->latency_ms = r->p50_ms = r->p95_ms = -1;
@@ -1266,10 +1274,7 @@ health_finish(struct health_ep *ep, const struct health_outcome *o)
 
 	x = health_res_alloc(h->window);
 	r = &x->pub;
-	health_copy_text(r->name, sizeof r->name, ep->name, strlen(ep->name));
-	health_copy_text(r->url, sizeof r->url, ep->url, strlen(ep->url));
-	r->is_ws = ep->is_ws;
-	r->expect = ep->expect;
+	health_res_copy_ep(r, ep);
 	r->interval_ms = ep->interval_ms;
 	r->checking = ep->queued;	/* a queued check-now starts right away */
 	r->last_check_ms = now;
@@ -1695,6 +1700,7 @@ health_new(uv_loop_t *loop, struct store *store, struct http *http, struct ws_ct
 		ep->h = h;
 		ep->name = xstrdup(c->name != NULL ? c->name : "");
 		ep->url = xstrdup(c->url != NULL ? c->url : "");
+		ep->service = xstrdup(c->service != NULL ? c->service : "");
 		ep->ca_file = c->ca_file != NULL ? xstrdup(c->ca_file) : NULL;
 		ep->ws_message = c->ws_message != NULL ? xstrdup(c->ws_message) : NULL;
 		ep->is_ws = c->type == CONFIG_EP_WEBSOCKET;
@@ -1794,6 +1800,7 @@ health_free(struct health **hp)
 		free(ep->ring);
 		free(ep->name);
 		free(ep->url);
+		free(ep->service);
 		free(ep->ca_file);
 		free(ep->ws_message);
 	}

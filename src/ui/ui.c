@@ -132,7 +132,9 @@ ui_build_windows(struct ui *u)
 			continue;
 		u->wins[k] = newwin(r->h, r->w, r->y, r->x);
 		if (u->wins[k] != NULL) {
-			leaveok(u->wins[k], k != CONSOLE_REGION_LINE);
+			/* the cursor shows in the command line and dialog fields */
+			leaveok(u->wins[k], k != CONSOLE_REGION_LINE &&
+			    k != CONSOLE_REGION_DIALOG);
 			scrollok(u->wins[k], FALSE);
 		}
 	}
@@ -158,6 +160,7 @@ ui_schedule_wake(struct ui *u)
 static void
 ui_frame(struct ui *u)
 {
+	enum console_region_kind ck;
 	int k, y, x, drew = 0;
 
 	console_update(u->console, util_wall_ms());
@@ -177,10 +180,10 @@ ui_frame(struct ui *u)
 		wnoutrefresh(u->wins[k]);
 		drew = 1;
 	}
-	if (console_cursor(u->console, &y, &x) == 0 && u->wins[CONSOLE_REGION_LINE] != NULL) {
+	if (console_cursor_in(u->console, &ck, &y, &x) == 0 && u->wins[ck] != NULL) {
 		curs_set(1);
-		wmove(u->wins[CONSOLE_REGION_LINE], 0, x);
-		wnoutrefresh(u->wins[CONSOLE_REGION_LINE]);
+		wmove(u->wins[ck], y, x);
+		wnoutrefresh(u->wins[ck]);
 		drew = 1;
 	} else {
 		curs_set(0);

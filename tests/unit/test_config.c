@@ -267,16 +267,16 @@ test_unknown_keys(void **state)
 	    "'fps'?)");
 	/* nothing close: the known keys are listed */
 	expect_error("colour: red\n", "t.yml:1:1: unknown key 'colour' (known "
-	    "keys: project, environment, environments, theme, fps, layout, "
-	    "log_file, health, keys)");
+	    "keys: project, environment, environments, audit, theme, fps, "
+	    "layout, log_file, health, provider, keys)");
 	expect_error("health:\n  endpoints:\n    - name: api\n      url: "
 	    "http://x\n      intervall: 5s\n",
 	    "t.yml:5:7: unknown key 'intervall' in endpoint 'api' (did you mean "
 	    "'interval'?)");
 	/* a key that belongs elsewhere is unknown here */
 	expect_error("interval: 5s\n", "t.yml:1:1: unknown key 'interval' (known "
-	    "keys: project, environment, environments, theme, fps, layout, "
-	    "log_file, health, keys)");
+	    "keys: project, environment, environments, audit, theme, fps, "
+	    "layout, log_file, health, provider, keys)");
 	expect_error("? [a, b]\n: c\n", "t.yml:1:4: keys must be names, got a "
 	    "list as a key");
 }
@@ -566,7 +566,8 @@ test_bindings(void **state)
 	expect_error("keys:\n  helth: { r: check-now }\n", "t.yml:2:3: unknown "
 	    "key section 'helth' (did you mean 'health'?)");
 	expect_error("keys:\n  panes: { r: check-now }\n", "t.yml:2:3: unknown "
-	    "key section 'panes' (sections are global, health)");
+	    "key section 'panes' (sections are global, health, deployments, "
+	    "replicas, vars)");
 	expect_error("keys:\n  global:\n    Enter: open\n    Return: quit\n",
 	    "t.yml:4:5: key 'Return' is bound twice in 'global' (first as "
 	    "'Enter' at 3:5)");
@@ -1058,6 +1059,85 @@ test_man_page_matches_table(void **state)
 	free(text);
 }
 
+/* provider: defaults, the full mapping, and every check with its position. */
+static void
+test_provider(void **state)
+{
+	struct config cfg;
+	struct err e;
+
+	(void)state;
+	/* no mapping: no provider, but usable defaults */
+	if (load(&cfg, "project: x\n", &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.provider.type, CONFIG_PROVIDER_NONE);
+	assert_string_equal(cfg.provider.endpoint, "https://backboard.railway.com/graphql/v2");
+	assert_string_equal(cfg.provider.token_env, "RAILWAY_TOKEN");
+	assert_int_equal(cfg.provider.poll_ms, 10000);
+	config_fini(&cfg);
+
+	if (load(&cfg, "environment: staging\nprovider:\n  project_id: p-1\n", &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(cfg.provider.type, CONFIG_PROVIDER_RAILWAY);
+	assert_string_equal(cfg.provider.project_id, "p-1");
+	assert_int_equal(cfg.provider.token_kind, CONFIG_TOKEN_BEARER);
+	assert_null(cfg.provider.token_file);
+	/* the environment defaults to the one shown */
+	assert_string_equal(cfg.provider.environment, "staging");
+	assert_int_equal(cfg.provider.line, 2);
+	config_fini(&cfg);
+
+	if (load(&cfg, "provider:\n  type: railway\n  endpoint: http://127.0.0.1:1/graphql/v2\n"
+	    "  token_env: SANDBOX_TOKEN\n  token_file: tok\n  token_kind: project\n"
+	    "  environment: 4ba881aa\n  poll: 2s\n", &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(cfg.provider.endpoint, "http://127.0.0.1:1/graphql/v2");
+	assert_string_equal(cfg.provider.token_env, "SANDBOX_TOKEN");
+	assert_int_equal(cfg.provider.token_kind, CONFIG_TOKEN_PROJECT);
+	assert_null(cfg.provider.project_id);	/* fine with a project token */
+	assert_string_equal(cfg.provider.environment, "4ba881aa");
+	assert_int_equal(cfg.provider.poll_ms, 2000);
+	assert_non_null(cfg.provider.token_file);
+	assert_non_null(strstr(cfg.provider.token_file, "tok"));
+	{
+		/* the dump loads back with the same provider */
+		char *text = dump_to_string(&cfg);
+		struct config back;
+
+		assert_non_null(strstr(text, "\nprovider:\n"));
+		config_init(&back);
+		if (config_load_string(&back, text, strlen(text), "dump.yml", &e) != 0)
+			fail_msg("%s\n%s", e.msg, text);
+		assert_int_equal(back.provider.type, CONFIG_PROVIDER_RAILWAY);
+		assert_string_equal(back.provider.endpoint, cfg.provider.endpoint);
+		assert_string_equal(back.provider.token_env, cfg.provider.token_env);
+		assert_string_equal(back.provider.token_file, cfg.provider.token_file);
+		assert_int_equal(back.provider.token_kind, CONFIG_TOKEN_PROJECT);
+		assert_string_equal(back.provider.environment, "4ba881aa");
+		assert_int_equal(back.provider.poll_ms, 2000);
+		config_fini(&back);
+		free(text);
+	}
+	config_fini(&cfg);
+
+	expect_error("provider:\n  token_kind: bearer\n", "t.yml:1:1: 'provider' needs "
+	    "'project_id' with token_kind bearer (copy it from the project's settings, "
+	    "or use a project token with token_kind: project)");
+	expect_error("provider:\n  project_id: p\n  type: exec\n", "t.yml:3:9: 'type' "
+	    "must be one of railway, got 'exec'");
+	expect_error("provider:\n  project_id: p\n  endpoint: ftp://x/\n", "t.yml:3:13: "
+	    "'endpoint' must be an http:// or https:// URL with a host, got 'ftp://x/'");
+	expect_error("provider:\n  project_id: p\n  token_env: \"rw_abc 123\"\n",
+	    "t.yml:3:14: 'token_env' must be the name of an environment variable like "
+	    "RAILWAY_TOKEN, got 'rw_abc 123' (the token itself never goes in this file)");
+	expect_error("provider:\n  project_id: p\n  poll: 10ms\n", "t.yml:3:9: 'poll' "
+	    "must be from 1s to 1h, got '10ms'");
+	expect_error("provider:\n  project_id: p\n  token: abc\n", "t.yml:3:3: unknown "
+	    "key 'token' in 'provider' (did you mean 'token_env'?)");
+	expect_error("provider: railway\n", "t.yml:1:11: 'provider' must be a mapping "
+	    "like { type: railway, project_id: ID }, got 'railway'");
+}
+
 int
 main(void)
 {
@@ -1088,6 +1168,7 @@ main(void)
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_print_options),
 		cmocka_unit_test(test_man_page_matches_table),
+		cmocka_unit_test(test_provider),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

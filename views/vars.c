@@ -1,0 +1,589 @@
+/* vars.c - the variables pane: the environment's shared variables, then
+ * each service's, one row per variable with its value masked: length and a
+ * short fingerprint, never the value (the snapshot has none).  Reference
+ * variables (whose value refers to others, "${{shared.X}}") are marked.
+ *
+ * Revealing a value is an audited action that other code performs; it
+ * hands the value to vars_view_show_value, which keeps a sanitised copy
+ * for the selected variable only.  The copy is wiped from memory as soon
+ * as the selection moves, the variable changes, the pane is left, or after
+ * VARS_REVEAL_MS.
+ *
+ * Like the overview, the pane says how old its data is: while the
+ * provider's refreshes fail the rows are dimmed and the title says "stale"
+ * with the age and the error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signalbox/canvas.h"
+#include "signalbox/console.h"
+#include "signalbox/railway.h"
+#include "signalbox/store.h"
+#include "signalbox/text.h"
+#include "signalbox/util.h"
+#include "signalbox/view.h"
+#include "signalbox/xalloc.h"
+
+/* Exported for the reveal action; to move to a header (see the report of
+ * this pane).  Show VALUE (LEN bytes, any bytes; copied sanitised, the
+ * caller keeps and wipes its own) as the value of variable NAME of the set
+ * of service SET_SERVICE_ID ("" or NULL: shared) in pane V, which must be
+ * the vars pane.  Only while that variable is the selected one: 0 when
+ * shown, -1 (nothing kept) otherwise. */
+int vars_view_show_value(struct view *v, const char *set_service_id, const char *name,
+    const char *value, size_t len);
+
+extern const struct view_ops vars_view_ops;
+
+#define VARS_REVEAL_MS 60000	/* a revealed value hides itself after this */
+
+struct var_row {
+	size_t set, var;
+};
+
+/* The one revealed value, or nothing (shown == NULL). */
+struct var_reveal {
+	char *set_id;		/* service id of the set, "" for shared */
+	char *name;
+	char fingerprint[RAILWAY_FP_LEN + 1];	/* the variable's when revealed */
+	char *shown;		/* the value, sanitised for display */
+	size_t shown_len;	/* bytes allocated for shown (for wiping) */
+	size_t len;		/* the value's length in bytes */
+	int64_t until_ms;	/* wall ms it hides itself */
+};
+
+struct vars_view {
+	struct railway_vars_snap *snap;		/* one reference held */
+	struct railway_project_snap *proj;	/* one reference held, for the names */
+	uint64_t gen, proj_gen;
+	struct store_source src;		/* copy of the provider's state */
+	int have_src;
+	char filter[sizeof(((struct view *)0)->filter)];
+	struct var_row *rows;		/* rows that pass the filter */
+	struct view_list list;
+	struct var_reveal rev;
+};
+
+static int
+vars_view_init(struct view *v, const struct config *cfg)
+{
+	(void)v;
+	(void)cfg;
+	return 0;
+}
+
+/* Wipe and forget the revealed value; 1 when there was one. */
+static int
+vars_forget(struct vars_view *vv)
+{
+	struct var_reveal *r = &vv->rev;
+	int had = r->shown != NULL;
+
+	if (r->shown != NULL)
+		explicit_bzero(r->shown, r->shown_len);
+	free(r->shown);
+	free(r->set_id);
+	free(r->name);
+	explicit_bzero(r, sizeof *r);
+	return had;
+}
+
+static void
+vars_view_free(struct view *v)
+{
+	struct vars_view *vv = v->priv;
+
+	vars_forget(vv);
+	railway_vars_snap_unref(vv->snap);
+	railway_project_snap_unref(vv->proj);
+	free(vv->rows);
+}
+
+static const struct railway_var *
+vars_row_var(const struct vars_view *vv, const struct var_row *r)
+{
+	return &vv->snap->sets[r->set].vars[r->var];
+}
+
+static const struct var_row *
+vars_selected_row(const struct vars_view *vv)
+{
+	if (vv->snap == NULL || vv->list.n == 0)
+		return NULL;
+	return &vv->rows[vv->list.sel];
+}
+
+/* Whether the revealed value belongs to the selected variable as it is now. */
+static int
+vars_reveal_current(const struct vars_view *vv)
+{
+	const struct var_row *r = vars_selected_row(vv);
+	const struct railway_var *var;
+
+	if (vv->rev.shown == NULL || r == NULL)
+		return 0;
+	var = vars_row_var(vv, r);
+	return strcmp(vv->snap->sets[r->set].service_id, vv->rev.set_id) == 0 &&
+	    strcmp(var->name, vv->rev.name) == 0 &&
+	    strcmp(var->fingerprint, vv->rev.fingerprint) == 0;
+}
+
+int
+vars_view_show_value(struct view *v, const char *set_service_id, const char *name,
+    const char *value, size_t len)
+{
+	struct vars_view *vv;
+	const struct var_row *r;
+	const struct railway_var *var;
+
+	if (v == NULL || v->ops != &vars_view_ops || name == NULL || (value == NULL && len > 0))
+		return -1;
+	vv = v->priv;
+	if (set_service_id == NULL)
+		set_service_id = "";
+	r = vars_selected_row(vv);
+	if (r == NULL)
+		return -1;
+	var = vars_row_var(vv, r);
+	/* the answer came for another variable than the one selected now */
+	if (strcmp(vv->snap->sets[r->set].service_id, set_service_id) != 0 ||
+	    strcmp(var->name, name) != 0)
+		return -1;
+	vars_forget(vv);
+	vv->rev.set_id = xstrdup(set_service_id);
+	vv->rev.name = xstrdup(name);
+	memcpy(vv->rev.fingerprint, var->fingerprint, sizeof vv->rev.fingerprint);
+	vv->rev.shown = text_sanitize(value != NULL ? value : "", len, 0);
+	vv->rev.shown_len = strlen(vv->rev.shown);
+	vv->rev.len = len;
+	vv->rev.until_ms = (v->now_ms > 0 ? v->now_ms : util_wall_ms()) + VARS_REVEAL_MS;
+	v->dirty = 1;
+	return 0;
+}
+
+static int
+vars_matches(const struct railway_var *var, const char *filter)
+{
+	return filter[0] == '\0' || util_strcasestr(var->name, filter) != NULL;
+}
+
+/* Rebuild the rows; the selection stays on variable SEL_NAME of the set of
+ * SEL_SET (a service id, "" shared) when still listed. */
+static void
+vars_rebuild(struct view *v, const char *sel_set, const char *sel_name)
+{
+	struct vars_view *vv = v->priv;
+	const struct railway_vars_snap *s = vv->snap;
+	size_t total = 0, n = 0;
+
+	for (size_t i = 0; s != NULL && i < s->n_sets; i++)
+		total += s->sets[i].n;
+	vv->rows = xreallocarray(vv->rows, total ? total : 1, sizeof *vv->rows);
+	for (size_t i = 0; s != NULL && i < s->n_sets; i++)
+		for (size_t j = 0; j < s->sets[i].n; j++)
+			if (vars_matches(&s->sets[i].vars[j], v->filter))
+				vv->rows[n++] = (struct var_row){ i, j };
+	view_list_fit(&vv->list, n, 0);
+	for (size_t i = 0; sel_name != NULL && i < n; i++) {
+		if (strcmp(s->sets[vv->rows[i].set].service_id, sel_set) == 0 &&
+		    strcmp(vars_row_var(vv, &vv->rows[i])->name, sel_name) == 0) {
+			vv->list.sel = i;
+			break;
+		}
+	}
+}
+
+static void
+vars_view_update(struct view *v, const struct store *store)
+{
+	struct vars_view *vv = v->priv;
+	uint64_t gen, pgen;
+	const struct railway_vars_snap *snap = store_get(store, STORE_TOPIC_VARS, &gen);
+	const struct railway_project_snap *proj = store_get(store, STORE_TOPIC_SERVICES, &pgen);
+	const struct store_source *src = store_source_find(store, RAILWAY_SOURCE);
+	const struct var_row *r;
+	char *sel_set = NULL, *sel_name = NULL;
+
+	if (src != NULL && (!vv->have_src || src->state != vv->src.state ||
+	    src->last_ok_ms != vv->src.last_ok_ms || strcmp(src->error, vv->src.error) != 0)) {
+		vv->src = *src;
+		vv->have_src = 1;
+		v->dirty = 1;
+	}
+	/* a revealed value lives only while it is looked at */
+	if (vv->rev.shown != NULL && (v->now_ms >= vv->rev.until_ms ||
+	    (v->host != NULL && v->host->console != NULL &&
+	    console_active(v->host->console) != v)) && vars_forget(vv))
+		v->dirty = 1;
+	if (pgen != vv->proj_gen) {
+		railway_project_snap_ref((struct railway_project_snap *)proj);
+		railway_project_snap_unref(vv->proj);
+		vv->proj = (struct railway_project_snap *)proj;
+		vv->proj_gen = pgen;
+		v->dirty = 1;
+	}
+	if (gen == vv->gen && strcmp(vv->filter, v->filter) == 0)
+		return;
+	if ((r = vars_selected_row(vv)) != NULL) {
+		sel_set = xstrdup(vv->snap->sets[r->set].service_id);
+		sel_name = xstrdup(vars_row_var(vv, r)->name);
+	}
+	if (gen != vv->gen) {
+		/* the store holds its own reference: take ours before dropping the old */
+		railway_vars_snap_ref((struct railway_vars_snap *)snap);
+		railway_vars_snap_unref(vv->snap);
+		vv->snap = (struct railway_vars_snap *)snap;
+		vv->gen = gen;
+	}
+	util_strlcpy(vv->filter, v->filter, sizeof vv->filter);
+	vars_rebuild(v, sel_set, sel_name);
+	free(sel_set);
+	free(sel_name);
+	/* gone, changed, or filtered away: the value shown would be a lie */
+	if (vv->rev.shown != NULL && !vars_reveal_current(vv))
+		vars_forget(vv);
+	v->dirty = 1;
+}
+
+static int
+vars_is_stale(const struct vars_view *vv)
+{
+	return vv->have_src && (vv->src.state == STORE_STATE_STALE ||
+	    vv->src.state == STORE_STATE_ERROR);
+}
+
+/* Ask for a redraw at wall time T (the earliest request wins). */
+static void
+vars_wake_at(struct view *v, int64_t t)
+{
+	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
+		v->next_change_ms = t;
+}
+
+/* The masked value: "•••• (32 bytes, fp 1a2b3c4d)". */
+static void
+vars_fmt_mask(const struct canvas *cv, char *buf, size_t len, const struct railway_var *var)
+{
+	const char *dots = cv->ascii ? "****" : "••••";
+
+	if (var->fingerprint[0] == '\0')
+		snprintf(buf, len, "%s (value not readable)", dots);
+	else
+		snprintf(buf, len, "%s (%zu byte%s, fp %s)", dots, var->value_len,
+		    var->value_len == 1 ? "" : "s", var->fingerprint);
+}
+
+/* The empty pane: say why there is nothing, and what to do. */
+static void
+vars_draw_empty(struct view *v, struct canvas *cv)
+{
+	const struct vars_view *vv = v->priv;
+
+	if (!vv->have_src || vv->src.state == STORE_STATE_IDLE) {
+		canvas_text(cv, 0, 1, STYLE_TITLE, "No provider configured.");
+		canvas_text(cv, 2, 1, STYLE_DIM, "Point signalbox at a Railway project in the "
+		    "config file, e.g.:");
+		canvas_text(cv, 3, 3, STYLE_DIM, "provider:");
+		canvas_text(cv, 4, 3, STYLE_DIM, "  type: railway");
+		canvas_text(cv, 5, 3, STYLE_DIM, "  project_id: \"…\"");
+		canvas_text(cv, 6, 3, STYLE_DIM, "  token_env: RAILWAY_TOKEN");
+		canvas_text(cv, 8, 1, STYLE_DIM, "signalbox config check  validates it; "
+		    "see signalbox.yml(5).");
+		return;
+	}
+	if (vv->src.state == STORE_STATE_CONNECTING || vv->src.state == STORE_STATE_OK) {
+		/* OK without variables yet: their first request is in flight */
+		canvas_text(cv, 0, 1, STYLE_STATE_CONNECTING, "Fetching the variables…");
+		return;
+	}
+	canvas_text(cv, 0, 1, STYLE_STATE_ERROR, "The provider does not answer:");
+	canvas_textn(cv, 1, 3, canvas_width(cv) - 4, STYLE_STATE_ERROR, vv->src.error,
+	    strlen(vv->src.error));
+	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
+	    "shows the state.");
+}
+
+struct vars_cols {
+	int set, name, ref, value;
+};
+
+static void
+vars_layout(int w, size_t set_max, size_t name_max, struct vars_cols *c)
+{
+	memset(c, 0, sizeof *c);
+	c->set = (int)set_max < 6 ? 6 : (int)set_max > 16 ? 16 : (int)set_max;
+	c->name = (int)name_max < 8 ? 8 : (int)name_max > (w >= 110 ? 40 : 26) ?
+	    (w >= 110 ? 40 : 26) : (int)name_max;
+	c->ref = 6;
+	c->value = w - (c->set + 1 + c->name + 1 + c->ref + 1);
+	if (c->value < 12) {
+		/* narrow: the set column gives way (the detail names it) */
+		c->value += c->set + 1;
+		c->set = 0;
+	}
+}
+
+static int
+vars_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s)
+{
+	if (w <= 0)
+		return x;
+	canvas_textn(cv, y, x, w, st, s, strlen(s));
+	return x + w + 1;
+}
+
+/* The title line: counts, and freshness. */
+static void
+vars_title(struct view *v, struct canvas *cv)
+{
+	const struct vars_view *vv = v->priv;
+	const struct railway_vars_snap *s = vv->snap;
+	size_t total = 0, refs = 0;
+	char age[16];
+	int x;
+
+	for (size_t i = 0; i < s->n_sets; i++) {
+		total += s->sets[i].n;
+		for (size_t j = 0; j < s->sets[i].n; j++)
+			refs += s->sets[i].vars[j].is_reference != 0;
+	}
+	/* the status bar names the project: here only when there is room */
+	if (vv->proj != NULL && canvas_width(cv) >= 110)
+		x = canvas_printf(cv, 0, 0, -1, STYLE_TITLE, " Vars  %s / %s  %zu variables in "
+		    "%zu sets", vv->proj->project_name, vv->proj->environment_name, total, s->n_sets);
+	else
+		x = canvas_printf(cv, 0, 0, -1, STYLE_TITLE, " Vars  %zu variables in %zu sets",
+		    total, s->n_sets);
+	if (refs)
+		x += canvas_printf(cv, 0, x, -1, STYLE_DIM, ", %zu reference%s", refs,
+		    refs == 1 ? "" : "s");
+	if (vv->rev.shown != NULL)
+		x += canvas_printf(cv, 0, x, -1, STYLE_MESSAGE_WARN, "   1 value shown");
+	if (vars_is_stale(vv)) {
+		util_fmt_age(age, sizeof age, v->now_ms - s->fetched_ms);
+		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_STALE, "   stale: data %s old: %s",
+		    age, vv->src.error[0] != '\0' ? vv->src.error : "refresh failing");
+		vars_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
+	}
+	if (v->filter[0] != '\0')
+		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
+		    v->filter, vv->list.n);
+}
+
+static const char *
+vars_ref_mark(const struct canvas *cv)
+{
+	return cv->ascii ? "${{}}" : "${{…}}";
+}
+
+static void
+vars_view_draw(struct view *v, struct canvas *cv)
+{
+	struct vars_view *vv = v->priv;
+	const struct railway_vars_snap *s = vv->snap;
+	int w = canvas_width(cv), h = canvas_height(cv), y, x, stale, showing;
+	struct vars_cols c;
+	size_t i, set_max = 6, name_max = 8, total = 0;
+
+	canvas_clear(cv, STYLE_DEFAULT);
+	v->next_change_ms = 0;
+	if (s == NULL) {
+		vars_draw_empty(v, cv);
+		vv->list.page = h;
+		return;
+	}
+	for (i = 0; i < s->n_sets; i++) {
+		if (strlen(s->sets[i].service_name) > set_max)
+			set_max = strlen(s->sets[i].service_name);
+		for (size_t j = 0; j < s->sets[i].n; j++)
+			if (strlen(s->sets[i].vars[j].name) > name_max)
+				name_max = strlen(s->sets[i].vars[j].name);
+		total += s->sets[i].n;
+	}
+	vars_layout(w, set_max, name_max, &c);
+	vars_title(v, cv);
+
+	x = 0;
+	x = vars_col(cv, 1, x, c.set, STYLE_HEADER, "SET");
+	x = vars_col(cv, 1, x, c.name, STYLE_HEADER, "NAME");
+	x = vars_col(cv, 1, x, c.ref, STYLE_HEADER, "REF");
+	vars_col(cv, 1, x, c.value, STYLE_HEADER, "VALUE");
+
+	view_list_fit(&vv->list, vv->list.n, h - 2 > 1 ? h - 2 : 1);
+	if (vv->list.n == 0)
+		canvas_printf(cv, 2, 1, -1, STYLE_DIM, total == 0 ?
+		    "no variables in this environment%s" :
+		    "no variable name matches '%s' (Esc clears the filter)",
+		    total == 0 ? "" : v->filter);
+	stale = vars_is_stale(vv);
+	showing = vars_reveal_current(vv);
+	if (showing)
+		vars_wake_at(v, vv->rev.until_ms);
+	for (y = 2, i = vv->list.top; i < vv->list.n && y < h; i++, y++) {
+		const struct var_row *r = &vv->rows[i];
+		const struct railway_var_set *set = &s->sets[r->set];
+		const struct railway_var *var = vars_row_var(vv, r);
+		int selected = i == vv->list.sel;
+		int first = i == vv->list.top || vv->rows[i - 1].set != r->set;
+		enum style_id base = selected ? STYLE_SELECTED : stale ? STYLE_DIM : STYLE_DEFAULT;
+		char mask[96];
+
+		if (selected)
+			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
+		x = vars_col(cv, y, 0, c.set, selected ? base : STYLE_HEADER,
+		    first ? set->service_name : "");
+		x = vars_col(cv, y, x, c.name, base, var->name);
+		x = vars_col(cv, y, x, c.ref, selected || stale ? base : STYLE_KEY,
+		    var->is_reference ? vars_ref_mark(cv) : "");
+		if (selected && showing) {
+			canvas_textn(cv, y, x, c.value, STYLE_MESSAGE_WARN, vv->rev.shown,
+			    strlen(vv->rev.shown));
+		} else {
+			vars_fmt_mask(cv, mask, sizeof mask, var);
+			vars_col(cv, y, x, c.value, selected ? base : STYLE_DIM, mask);
+		}
+	}
+}
+
+/* Other sets that define variable NAME, with whether their value is the
+ * same (by fingerprint), into BUF. */
+static void
+vars_fmt_also(const struct railway_vars_snap *s, size_t set, const struct railway_var *var,
+    char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_sets && n < len; i++) {
+		if (i == set)
+			continue;
+		for (size_t j = 0; j < s->sets[i].n; j++) {
+			const struct railway_var *o = &s->sets[i].vars[j];
+
+			if (strcmp(o->name, var->name) != 0)
+				continue;
+			n += (size_t)snprintf(buf + n, len - n, "%s%s (%s)", n ? ", " : "",
+			    s->sets[i].service_name, o->fingerprint[0] == '\0' ||
+			    var->fingerprint[0] == '\0' ? "?" : strcmp(o->fingerprint,
+			    var->fingerprint) == 0 ? "same value" : "differs");
+			break;
+		}
+	}
+}
+
+static int
+vars_detail_line(struct canvas *cv, int y, const char *label, enum style_id st, const char *text)
+{
+	if (y >= canvas_height(cv))
+		return y;
+	canvas_text(cv, y, 1, STYLE_HEADER, label);
+	canvas_textn(cv, y, 13, canvas_width(cv) - 14, st, text, strlen(text));
+	return y + 1;
+}
+
+static void
+vars_view_draw_detail(struct view *v, struct canvas *cv)
+{
+	struct vars_view *vv = v->priv;
+	const struct var_row *r = vars_selected_row(vv);
+	const struct railway_var_set *set;
+	const struct railway_var *var;
+	int y = 0, w = canvas_width(cv), h = canvas_height(cv);
+	char line[512];
+
+	canvas_clear(cv, STYLE_DEFAULT);
+	if (r == NULL) {
+		canvas_text(cv, 0, 1, STYLE_DIM, "No variable selected.");
+		return;
+	}
+	set = &vv->snap->sets[r->set];
+	var = vars_row_var(vv, r);
+	canvas_textn(cv, y++, 1, w - 2, STYLE_TITLE, var->name, strlen(var->name));
+	y++;
+	if (set->service_id[0] == '\0')
+		snprintf(line, sizeof line, "shared by the environment's services");
+	else
+		snprintf(line, sizeof line, "service %s (%s)", set->service_name, set->service_id);
+	y = vars_detail_line(cv, y, "Set", STYLE_DEFAULT, line);
+	if (vars_reveal_current(vv)) {
+		vars_wake_at(v, vv->rev.until_ms);
+		y = vars_detail_line(cv, y, "Value", STYLE_MESSAGE_WARN, vv->rev.shown);
+		snprintf(line, sizeof line, "%zu bytes as the service sees it; hidden when the "
+		    "selection moves or in %llds", vv->rev.len,
+		    (long long)((VARS_REVEAL_MS + 999) / 1000));
+		y = vars_detail_line(cv, y, "", STYLE_DIM, line);
+	} else {
+		vars_fmt_mask(cv, line, sizeof line, var);
+		y = vars_detail_line(cv, y, "Value", STYLE_DIM, line);
+	}
+	if (var->fingerprint[0] != '\0') {
+		snprintf(line, sizeof line, "%zu byte%s stored", var->value_len,
+		    var->value_len == 1 ? "" : "s");
+		y = vars_detail_line(cv, y, "Length", STYLE_DEFAULT, line);
+		snprintf(line, sizeof line, "%s  (FNV-1a: tells values apart, proves nothing)",
+		    var->fingerprint);
+		y = vars_detail_line(cv, y, "Fingerprint", STYLE_DEFAULT, line);
+	} else {
+		y = vars_detail_line(cv, y, "Length", STYLE_DIM, "unknown: the API did not "
+		    "return the value");
+	}
+	if (var->is_reference) {
+		snprintf(line, sizeof line, "yes %s  refers to other variables; length and "
+		    "fingerprint are of the reference", vars_ref_mark(cv));
+		y = vars_detail_line(cv, y, "Reference", STYLE_KEY, line);
+	}
+	vars_fmt_also(vv->snap, r->set, var, line, sizeof line);
+	if (line[0] != '\0')
+		y = vars_detail_line(cv, y, "Also in", STYLE_DEFAULT, line);
+	if (y + 1 < h && !vars_reveal_current(vv)) {
+		y++;
+		canvas_printf(cv, y++, 1, w - 2, STYLE_DIM, "Values stay masked; revealing one "
+		    "is recorded in the audit log.");
+	}
+}
+
+static int
+vars_view_key(struct view *v, enum action a, const struct key_event *ev)
+{
+	struct vars_view *vv = v->priv;
+	size_t before = vv->list.sel;
+
+	(void)ev;
+	if (view_list_key(&vv->list, a)) {
+		if (vv->list.sel != before)
+			vars_forget(vv);
+		v->dirty = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+vars_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
+{
+	struct vars_view *vv = v->priv;
+
+	buf[0] = '\0';
+	*is_bad = vars_is_stale(vv);
+	if (vv->rev.shown != NULL)
+		snprintf(buf, len, "1 shown");
+	else if (*is_bad)
+		snprintf(buf, len, "stale");
+}
+
+const struct view_ops vars_view_ops = {
+	.name = "vars",
+	.title = "Vars",
+	.priv_size = sizeof(struct vars_view),
+	.enabled = view_provider_enabled,
+	.init = vars_view_init,
+	.update = vars_view_update,
+	.draw = vars_view_draw,
+	.draw_detail = vars_view_draw_detail,
+	.key = vars_view_key,
+	.badge = vars_view_badge,
+	.free = vars_view_free,
+};
