@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "signalbox/canvas.h"
+#include "signalbox/policy.h"
 #include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/util.h"
@@ -380,8 +381,8 @@ dep_layout(int w, size_t service_max, struct dep_cols *c)
 		c->message = w - used;
 	} else if (w < used) {
 		/* narrow: the author goes first, then the id */
+		used -= c->who + 1;
 		c->who = 0;
-		used -= 11;
 		if (w < used)
 			c->id = 0;
 	}
@@ -691,6 +692,100 @@ deployments_view_draw_detail(struct view *v, struct canvas *cv)
 	dep_detail_rollback(v, cv, y, dv, r->svc, r->dep);
 }
 
+/* "v2 (b3f1a0c8, SUCCESS 2h ago)" for D into BUF. */
+static const char *
+dep_words(const struct view *v, const struct railway_deployment *d, char *buf, size_t len)
+{
+	char age[16];
+
+	if (d == NULL) {
+		snprintf(buf, len, "nothing serving");
+		return buf;
+	}
+	util_fmt_age(age, sizeof age, v->now_ms - d->created_ms);
+	snprintf(buf, len, "%s (%.8s, %s %s ago)", d->version[0] != '\0' ? d->version : "?",
+	    d->id, d->status_text, d->created_ms > 0 ? age : "?");
+	return buf;
+}
+
+/* Ask the application to carry out A on the selected row: deploy and
+ * restart act on its service, redeploy, stop and rollback on the
+ * deployment itself.  The policy, the confirmation and the audit are the
+ * application's (act.h); this only says exactly what is asked. */
+static void
+dep_request(struct view *v, enum action a)
+{
+	struct deployments_view *dv = v->priv;
+	const struct dep_row *r = dep_selected(v);
+	const struct railway_service_history *sh;
+	const struct railway_deployment *d, *act;
+	struct policy_req q;
+	char before[160], after[160], plan[8][160];
+	const char *plan_p[8];
+	size_t undone[8], n, k;
+
+	if (v->host == NULL || v->host->act == NULL)
+		return;
+	if (r == NULL) {
+		if (v->host->message != NULL)
+			v->host->message(v->host->ud, 1, "no deployment selected");
+		return;
+	}
+	sh = &dv->hist->services[r->svc];
+	d = &sh->deployments[r->dep];
+	act = dv->active[r->svc] != DEP_NONE ? &sh->deployments[dv->active[r->svc]] : NULL;
+	memset(&q, 0, sizeof q);
+	q.action = a;
+	q.target = sh->service_name;
+	q.target_id = sh->service_id;
+	q.from = q.to = -1;
+	q.before = dep_words(v, act, before, sizeof before);
+	switch (a) {
+	case ACTION_DEPLOY:
+		q.after = "the service's latest source";
+		break;
+	case ACTION_RESTART:
+		if (act == NULL) {
+			if (v->host->message != NULL)
+				v->host->message(v->host->ud, 1, "nothing is serving: nothing to restart");
+			return;
+		}
+		q.deployment = act->id;
+		q.after = "the same deployment, new processes";
+		break;
+	case ACTION_REDEPLOY:
+	case ACTION_STOP:
+		q.deployment = d->id;
+		q.after = a == ACTION_STOP ? "stopped: the service stops serving" :
+		    dep_words(v, d, after, sizeof after);
+		break;
+	case ACTION_ROLLBACK:
+		if (!d->can_rollback) {
+			snprintf(after, sizeof after, "%.8s cannot be rolled back to: it never "
+			    "served, or it is the one serving", d->id);
+			if (v->host->message != NULL)
+				v->host->message(v->host->ud, 1, after);
+			return;
+		}
+		q.deployment = d->id;
+		q.after = dep_words(v, d, after, sizeof after);
+		n = deployments_undone_by_rollback(sh, r->dep, undone, ARRAY_LEN(undone));
+		for (k = 0; k < n && k < ARRAY_LEN(undone); k++) {
+			char w[120];
+
+			snprintf(plan[k], sizeof plan[k], "undoes %s",
+			    dep_words(v, &sh->deployments[undone[k]], w, sizeof w));
+			plan_p[k] = plan[k];
+		}
+		q.plan = plan_p;
+		q.n_plan = k;
+		break;
+	default:
+		return;
+	}
+	v->host->act(v->host->ud, &q);
+}
+
 static int
 deployments_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
@@ -701,7 +796,17 @@ deployments_view_key(struct view *v, enum action a, const struct key_event *ev)
 		v->dirty = 1;
 		return 1;
 	}
-	return 0;
+	switch (a) {
+	case ACTION_DEPLOY:
+	case ACTION_REDEPLOY:
+	case ACTION_RESTART:
+	case ACTION_STOP:
+	case ACTION_ROLLBACK:
+		dep_request(v, a);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static void

@@ -64,7 +64,7 @@ help_draw(struct view *v, struct canvas *cv)
 		}
 		y++;
 	}
-	if (y < h - 1) {
+	if (y + 1 < h) {
 		y++;
 		canvas_textn(cv, y++, 1, w - 2, STYLE_DIM, "! changes production: checked "
 		    "(read-only, protected environments), confirmed and audited; "
@@ -102,7 +102,9 @@ help_key(struct view *v, enum action a, const struct key_event *ev)
 		hp->top = hp->top > (size_t)hp->page ? hp->top - (size_t)hp->page : 0;
 		break;
 	case ACTION_MOVE_BOTTOM:
-		hp->top = ACTION_COUNT > (size_t)hp->page ? ACTION_COUNT - (size_t)hp->page : 0;
+		/* the last row, then a blank and the legend */
+		hp->top = ACTION_COUNT + 1 > (size_t)hp->page ?
+		    ACTION_COUNT + 1 - (size_t)hp->page : 0;
 		break;
 	default:
 		return 0;

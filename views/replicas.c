@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "signalbox/canvas.h"
+#include "signalbox/console.h"
+#include "signalbox/policy.h"
 #include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/util.h"
@@ -327,15 +329,16 @@ rep_draw_dots(struct canvas *cv, int y, int x, int w, int running, int desired, 
 }
 
 /* The state of a region in words, with its style: *HOW gets the scaling
- * and convergence seen ("" when settled). */
+ * and convergence seen ("" when settled), and with DEPLOYING a rollout of
+ * the service in progress. */
 static enum style_id
 rep_state(const struct canvas *cv, const struct railway_service *sv,
-    const struct railway_region *r, const struct rep_track *t, char *what, size_t what_len,
-    char *how, size_t how_len)
+    const struct railway_region *r, const struct rep_track *t, int with_deploy, char *what,
+    size_t what_len, char *how, size_t how_len)
 {
 	const char *up = cv->ascii ? "^" : "↑", *down = cv->ascii ? "v" : "↓";
 	const char *to = canvas_glyph(cv, CANVAS_GLYPH_ARROW);
-	int deploying = sv->latest != NULL &&
+	int deploying = with_deploy && sv->latest != NULL &&
 	    railway_status_kind(sv->latest->status) == RAILWAY_KIND_BUSY;
 	size_t n = 0;
 
@@ -358,7 +361,7 @@ rep_state(const struct canvas *cv, const struct railway_service *sv,
 	if (t != NULL && t->trend != 0 && n < how_len)
 		n += (size_t)snprintf(how + n, how_len - n, "%s%s %s", n ? ", " : "",
 		    t->trend > 0 ? up : down, (t->trend > 0) == (r->running < r->desired) ?
-		    "converging" : "moving away");
+		    "converging" : t->trend > 0 ? "rising" : "dropping");
 	if (deploying && n < how_len)
 		snprintf(how + n, how_len - n, "%sdeploying", n ? ", " : "");
 	return r->running < r->desired ? STYLE_HEALTH_DEGRADED : STYLE_STATE_CONNECTING;
@@ -377,7 +380,7 @@ rep_layout(int w, size_t service_max, size_t region_max, struct rep_cols *c)
 	c->service = (int)service_max < 7 ? 7 : (int)service_max > 20 ? 20 : (int)service_max;
 	c->region = (int)region_max < 6 ? 6 : (int)region_max > 16 ? 16 : (int)region_max;
 	c->count = 8;
-	c->dots = w >= 110 ? 24 : 12;
+	c->dots = w >= 110 ? 16 : 12;
 	used = c->service + 1 + c->region + 1 + c->count + 1 + c->dots + 1;
 	if (w - used >= 50) {
 		c->cpu = 6;
@@ -445,8 +448,13 @@ rep_title(struct view *v, struct canvas *cv)
 		desired += s->services[i].desired_total > 0 ? s->services[i].desired_total : 0;
 	}
 	rep_shortfall(s, &missing, &short_regions);
-	x = canvas_printf(cv, 0, 0, -1, STYLE_TITLE, " Replicas  %s / %s  %d running of %d",
-	    s->project_name, s->environment_name, running, desired);
+	/* the status bar names the project: here only when there is room */
+	if (canvas_width(cv) >= 110)
+		x = canvas_printf(cv, 0, 0, -1, STYLE_TITLE, " Replicas  %s / %s  %d running of %d",
+		    s->project_name, s->environment_name, running, desired);
+	else
+		x = canvas_printf(cv, 0, 0, -1, STYLE_TITLE, " Replicas  %d running of %d",
+		    running, desired);
 	if (missing)
 		x += canvas_printf(cv, 0, x, -1, STYLE_HEALTH_DEGRADED, ", %d short in %zu region%s",
 		    missing, short_regions, short_regions == 1 ? "" : "s");
@@ -527,7 +535,7 @@ replicas_view_draw(struct view *v, struct canvas *cv)
 			continue;
 		} else {
 			const struct railway_region *r = &sv->regions[row->reg];
-			enum style_id st = rep_state(cv, sv, r, &rv->tracks[row->track], what,
+			enum style_id st = rep_state(cv, sv, r, &rv->tracks[row->track], 1, what,
 			    sizeof what, how, sizeof how);
 			int xs;
 
@@ -606,7 +614,7 @@ replicas_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 	if (s->latest != NULL && railway_status_kind(s->latest->status) == RAILWAY_KIND_BUSY &&
 	    y < h) {
-		canvas_text(cv, y, 1, STYLE_HEADER, "Rolling out");
+		canvas_text(cv, y, 1, STYLE_HEADER, "Rollout");
 		canvas_printf(cv, y++, 12, w - 13, STYLE_STATE_CONNECTING, "%s  %s",
 		    s->latest->status_text, s->latest->version[0] != '\0' ? s->latest->version : "-");
 	}
@@ -628,7 +636,17 @@ replicas_view_draw_detail(struct view *v, struct canvas *cv)
 		canvas_text_right(cv, y, 33, STYLE_HEADER, "WANT");
 		canvas_text(cv, y++, 35, STYLE_HEADER, "STATE");
 	}
-	dots = w - 36 > 40 ? 16 : 0;
+	/* dots only where the words keep room */
+	dots = 0;
+	for (size_t i = 0; i < s->n_regions; i++) {
+		int top = s->regions[i].desired > s->regions[i].running ? s->regions[i].desired :
+		    s->regions[i].running;
+
+		dots = top > dots ? top : dots;
+	}
+	dots = dots > 16 ? 16 : dots;
+	if (w - 36 - dots - 1 < 48)
+		dots = 0;
 	for (size_t i = 0; i < s->n_regions && y < h; i++, y++) {
 		const struct railway_region *r = &s->regions[i];
 		const struct rep_track *t = NULL;
@@ -640,7 +658,7 @@ replicas_view_draw_detail(struct view *v, struct canvas *cv)
 			if (strcmp(rv->tracks[k].service_id, s->id) == 0 &&
 			    strcmp(rv->tracks[k].region, r->name) == 0)
 				t = &rv->tracks[k];
-		st = rep_state(cv, s, r, t, what, sizeof what, how, sizeof how);
+		st = rep_state(cv, s, r, t, 0, what, sizeof what, how, sizeof how);
 		canvas_textn(cv, y, 3, 18, STYLE_DEFAULT, r->name, strlen(r->name));
 		snprintf(a, sizeof a, "%d", r->running);
 		canvas_text_right(cv, y, 27, STYLE_DEFAULT, a);
@@ -690,14 +708,114 @@ replicas_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 }
 
+static void
+rep_say(const struct view *v, const char *text)
+{
+	if (v->host != NULL && v->host->message != NULL)
+		v->host->message(v->host->ud, 1, text);
+}
+
+/* Scale: ARG is "N [REGION]" for the selected service, or "SERVICE N
+ * [REGION]"; without it the command line opens with ":scale SERVICE " for
+ * the operator to finish.  The region defaults to the selected row's, else
+ * the service's first.  The policy shows the plan and guards 0 and jumps. */
+static void
+rep_scale(struct view *v, const char *arg)
+{
+	struct replicas_view *rv = v->priv;
+	const struct railway_service *svc = NULL;
+	const struct railway_region *reg = NULL;
+	struct policy_req q;
+	char buf[160], before[96], after[96], *tok[4], *save = NULL, *end;
+	size_t nt = 0, i;
+	long n;
+
+	if (v->host == NULL || v->host->act == NULL || rv->snap == NULL)
+		return;
+	if (rv->list.n > 0) {
+		const struct rep_row *r = &rv->rows[rv->list.sel];
+
+		svc = &rv->snap->services[r->svc];
+		reg = r->reg < svc->n_regions ? &svc->regions[r->reg] : NULL;
+	}
+	if (arg == NULL || arg[0] == '\0') {
+		if (svc == NULL) {
+			rep_say(v, "usage: :scale SERVICE N [REGION]");
+			return;
+		}
+		snprintf(buf, sizeof buf, "scale %s ", svc->name);
+		if (v->host->console != NULL)
+			console_prompt(v->host->console, buf);
+		return;
+	}
+	util_strlcpy(buf, arg, sizeof buf);
+	for (char *t = strtok_r(buf, " \t", &save); t != NULL && nt < ARRAY_LEN(tok);
+	    t = strtok_r(NULL, " \t", &save))
+		tok[nt++] = t;
+	i = 0;
+	if (nt > 0 && (tok[0][0] < '0' || tok[0][0] > '9')) {
+		svc = NULL;
+		for (size_t k = 0; k < rv->snap->n_services; k++)
+			if (strcmp(rv->snap->services[k].name, tok[0]) == 0)
+				svc = &rv->snap->services[k];
+		if (svc == NULL) {
+			snprintf(before, sizeof before, "no service named '%.40s'", tok[0]);
+			rep_say(v, before);
+			return;
+		}
+		reg = NULL;
+		i = 1;
+	}
+	n = i < nt ? strtol(tok[i], &end, 10) : -1;
+	if (svc == NULL || i >= nt || *end != '\0' || n < 0 || n > 50 || nt > i + 2) {
+		rep_say(v, "usage: :scale [SERVICE] N [REGION], N from 0 to 50");
+		return;
+	}
+	if (i + 1 < nt) {
+		reg = NULL;
+		for (size_t k = 0; k < svc->n_regions; k++)
+			if (strcmp(svc->regions[k].name, tok[i + 1]) == 0)
+				reg = &svc->regions[k];
+		if (reg == NULL) {
+			char msg[192];
+
+			snprintf(msg, sizeof msg, "%.40s has no replicas in '%.40s' yet: "
+			    "scaling a new region is not offered here", svc->name, tok[i + 1]);
+			rep_say(v, msg);
+			return;
+		}
+	} else if (reg == NULL && svc->n_regions > 0) {
+		reg = &svc->regions[0];
+	}
+	if (reg == NULL) {
+		rep_say(v, "the service has no region to scale");
+		return;
+	}
+	memset(&q, 0, sizeof q);
+	q.action = ACTION_SCALE;
+	q.target = svc->name;
+	q.target_id = svc->id;
+	q.region = reg->name;
+	q.from = reg->desired >= 0 ? reg->desired : reg->running;
+	q.to = (int)n;
+	snprintf(before, sizeof before, "%d replicas in %s", q.from, reg->name);
+	snprintf(after, sizeof after, "%d replicas in %s", q.to, reg->name);
+	q.before = before;
+	q.after = after;
+	v->host->act(v->host->ud, &q);
+}
+
 static int
 replicas_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct replicas_view *rv = v->priv;
 
-	(void)ev;
 	if (view_list_key(&rv->list, a)) {
 		v->dirty = 1;
+		return 1;
+	}
+	if (a == ACTION_SCALE) {
+		rep_scale(v, ev != NULL ? ev->arg : NULL);
 		return 1;
 	}
 	return 0;

@@ -20,23 +20,13 @@
 
 #include "signalbox/canvas.h"
 #include "signalbox/console.h"
+#include "signalbox/policy.h"
 #include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/text.h"
 #include "signalbox/util.h"
 #include "signalbox/view.h"
 #include "signalbox/xalloc.h"
-
-/* Exported for the reveal action; to move to a header (see the report of
- * this pane).  Show VALUE (LEN bytes, any bytes; copied sanitised, the
- * caller keeps and wipes its own) as the value of variable NAME of the set
- * of service SET_SERVICE_ID ("" or NULL: shared) in pane V, which must be
- * the vars pane.  Only while that variable is the selected one: 0 when
- * shown, -1 (nothing kept) otherwise. */
-int vars_view_show_value(struct view *v, const char *set_service_id, const char *name,
-    const char *value, size_t len);
-
-extern const struct view_ops vars_view_ops;
 
 #define VARS_REVEAL_MS 60000	/* a revealed value hides itself after this */
 
@@ -131,7 +121,10 @@ vars_reveal_current(const struct vars_view *vv)
 	    strcmp(var->fingerprint, vv->rev.fingerprint) == 0;
 }
 
-int
+/* Only while variable NAME of the set of SET_SERVICE_ID is the selected
+ * one: an answer that arrives after the selection moved is dropped (the
+ * caller wipes its own copy either way). */
+void
 vars_view_show_value(struct view *v, const char *set_service_id, const char *name,
     const char *value, size_t len)
 {
@@ -140,18 +133,18 @@ vars_view_show_value(struct view *v, const char *set_service_id, const char *nam
 	const struct railway_var *var;
 
 	if (v == NULL || v->ops != &vars_view_ops || name == NULL || (value == NULL && len > 0))
-		return -1;
+		return;
 	vv = v->priv;
 	if (set_service_id == NULL)
 		set_service_id = "";
 	r = vars_selected_row(vv);
 	if (r == NULL)
-		return -1;
+		return;
 	var = vars_row_var(vv, r);
 	/* the answer came for another variable than the one selected now */
 	if (strcmp(vv->snap->sets[r->set].service_id, set_service_id) != 0 ||
 	    strcmp(var->name, name) != 0)
-		return -1;
+		return;
 	vars_forget(vv);
 	vv->rev.set_id = xstrdup(set_service_id);
 	vv->rev.name = xstrdup(name);
@@ -161,7 +154,6 @@ vars_view_show_value(struct view *v, const char *set_service_id, const char *nam
 	vv->rev.len = len;
 	vv->rev.until_ms = (v->now_ms > 0 ? v->now_ms : util_wall_ms()) + VARS_REVEAL_MS;
 	v->dirty = 1;
-	return 0;
 }
 
 static int
@@ -433,7 +425,7 @@ vars_view_draw(struct view *v, struct canvas *cv)
 
 		if (selected)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
-		x = vars_col(cv, y, 0, c.set, selected ? base : STYLE_HEADER,
+		x = vars_col(cv, y, 0, c.set, selected || stale ? base : STYLE_HEADER,
 		    first ? set->service_name : "");
 		x = vars_col(cv, y, x, c.name, base, var->name);
 		x = vars_col(cv, y, x, c.ref, selected || stale ? base : STYLE_KEY,
@@ -531,9 +523,10 @@ vars_view_draw_detail(struct view *v, struct canvas *cv)
 		    "return the value");
 	}
 	if (var->is_reference) {
-		snprintf(line, sizeof line, "yes %s  refers to other variables; length and "
-		    "fingerprint are of the reference", vars_ref_mark(cv));
+		snprintf(line, sizeof line, "%s  the value refers to other variables", vars_ref_mark(cv));
 		y = vars_detail_line(cv, y, "Reference", STYLE_KEY, line);
+		y = vars_detail_line(cv, y, "", STYLE_DIM, "length and fingerprint are of the "
+		    "reference itself");
 	}
 	vars_fmt_also(vv->snap, r->set, var, line, sizeof line);
 	if (line[0] != '\0')
@@ -545,20 +538,96 @@ vars_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 }
 
+static void
+vars_say(const struct view *v, const char *text)
+{
+	if (v->host != NULL && v->host->message != NULL)
+		v->host->message(v->host->ud, 1, text);
+}
+
+/* Ask the application for A on the selected variable's set: reveal the
+ * selected variable, or (from the command line) ":var-set NAME VALUE" and
+ * ":var-delete NAME".  A set is staged (skipDeploys): it takes effect on
+ * the next deploy, which the status line says. */
+static void
+vars_request(struct view *v, enum action a, const char *arg)
+{
+	struct vars_view *vv = v->priv;
+	const struct var_row *r = vars_selected_row(vv);
+	const struct railway_var_set *set;
+	struct policy_req q;
+	char name[128];
+	const char *value = NULL;
+	size_t nlen;
+
+	if (v->host == NULL || v->host->act == NULL)
+		return;
+	if (r == NULL) {
+		vars_say(v, "no variable selected: the set of the selected row is the one changed");
+		return;
+	}
+	set = &vv->snap->sets[r->set];
+	memset(&q, 0, sizeof q);
+	q.action = a;
+	q.target = set->service_name;
+	q.target_id = set->service_id;
+	q.from = q.to = -1;
+	if (a == ACTION_VAR_REVEAL) {
+		util_strlcpy(name, vars_row_var(vv, r)->name, sizeof name);
+	} else {
+		if (arg == NULL || arg[0] == '\0') {
+			vars_say(v, a == ACTION_VAR_SET ? "usage: :var-set NAME VALUE" :
+			    "usage: :var-delete NAME");
+			return;
+		}
+		nlen = strcspn(arg, " \t");
+		if (nlen == 0 || nlen >= sizeof name) {
+			vars_say(v, "a variable name is 1 to 127 characters");
+			return;
+		}
+		memcpy(name, arg, nlen);
+		name[nlen] = '\0';
+		if (a == ACTION_VAR_SET) {
+			value = arg + nlen;
+			value += strspn(value, " \t");
+			if (*value == '\0') {
+				vars_say(v, "usage: :var-set NAME VALUE (the value is masked as you type)");
+				return;
+			}
+		} else if (arg[nlen + strspn(arg + nlen, " \t")] != '\0') {
+			vars_say(v, "usage: :var-delete NAME");
+			return;
+		}
+		q.skip_deploys = 1;
+		q.after = a == ACTION_VAR_SET ? "set, staged for the next deploy" :
+		    "deleted, staged for the next deploy";
+	}
+	q.var = name;
+	q.value = value;
+	v->host->act(v->host->ud, &q);
+}
+
 static int
 vars_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct vars_view *vv = v->priv;
 	size_t before = vv->list.sel;
 
-	(void)ev;
 	if (view_list_key(&vv->list, a)) {
 		if (vv->list.sel != before)
 			vars_forget(vv);
 		v->dirty = 1;
 		return 1;
 	}
-	return 0;
+	switch (a) {
+	case ACTION_VAR_REVEAL:
+	case ACTION_VAR_SET:
+	case ACTION_VAR_DELETE:
+		vars_request(v, a, ev != NULL ? ev->arg : NULL);
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static void

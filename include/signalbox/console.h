@@ -176,8 +176,18 @@ typedef void console_dialog_fn(void *ud, const struct console_dialog_result *r);
 int console_dialog_open(struct console *c, const struct console_dialog_spec *spec,
     console_dialog_fn *fn, void *ud);
 
+/* Open the command line with TEXT typed in (":scale api " for the operator
+ * to finish); nothing while a dialog is open. */
+void console_prompt(struct console *c, const char *text);
+
 /* Whether a dialog is open. */
 int console_dialog_is_open(const struct console *c);
+
+/* Cancel the open dialog, if any: its callback runs now (a pending
+ * console_request ends CANCELLED, audited).  console_free does this too;
+ * call it first when the callbacks use something freed before the
+ * console. */
+void console_dialog_cancel(struct console *c);
 
 /* --- gated actions --------------------------------------------------------
  *

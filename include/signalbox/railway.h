@@ -306,10 +306,10 @@ void railway_free(struct railway **rwp);
  * key).  Ignored while a 429 wait holds or a refresh is in flight. */
 void railway_refresh_now(struct railway *rw);
 
-/* Copy the budget state into OUT. */
+/* Copy the budget state into OUT (limit and remaining -1 when RW is NULL). */
 void railway_budget_get(const struct railway *rw, struct railway_budget *out);
 
-/* Environment id in use, "" until resolved. */
+/* Environment id in use, "" until resolved (or when RW is NULL). */
 const char *railway_environment_id(const struct railway *rw);
 
 /* --- mutations ------------------------------------------------------------

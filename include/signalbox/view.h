@@ -20,6 +20,7 @@ struct config;
 struct console;
 struct health;
 struct keymap;
+struct policy_req;
 struct store;
 struct view;
 
@@ -37,6 +38,10 @@ struct view_host {
 	 * secret (console_request: policy, confirmation, audit) and other
 	 * dialogs; set by the console itself for its panes */
 	struct console *console;
+	/* a provider action (deploy, rollback, scale, var-*): checked,
+	 * confirmed, audited and carried out by the application (act.h),
+	 * the outcome on the status line; NULL when nothing can carry it */
+	void (*act)(void *ud, const struct policy_req *req);
 };
 
 struct view_ops {
@@ -102,5 +107,14 @@ int view_provider_enabled(const struct config *cfg);
 extern const struct view_ops health_view_ops;
 extern const struct view_ops help_view_ops;
 extern const struct view_ops overview_view_ops;
+extern const struct view_ops deployments_view_ops;
+extern const struct view_ops replicas_view_ops;
+extern const struct view_ops vars_view_ops;
+
+/* The vars pane shows VALUE (LEN bytes, sanitised when drawn) for variable
+ * NAME of service SET_SERVICE_ID ("" or NULL = shared) until the selection
+ * moves or the pane is left; the copy is wiped then. */
+void vars_view_show_value(struct view *v, const char *set_service_id, const char *name,
+    const char *value, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "signalbox/act.h"
 #include "signalbox/app.h"
 #include "signalbox/config.h"
 #include "signalbox/console.h"
@@ -20,6 +21,7 @@
 #include "signalbox/http.h"
 #include "signalbox/keymap.h"
 #include "signalbox/loop.h"
+#include "signalbox/policy.h"
 #include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/theme.h"
@@ -36,6 +38,7 @@ struct app {
 	struct ws_ctx *ws;
 	struct health *health;
 	struct railway *railway;	/* NULL without a provider (or its token) */
+	struct act *act;		/* actions on their way to the provider */
 	struct ui *ui;
 	struct console *console;
 	struct view_host host;
@@ -151,6 +154,10 @@ app_close(struct app *a)
 		diag_log(DIAG_WARN, "event loop closed with handles still open");
 	health_free(&a->health);
 	railway_free(&a->railway);
+	/* an open confirmation ends as cancelled (audited) while act still exists */
+	if (a->console != NULL)
+		console_dialog_cancel(a->console);
+	act_free(&a->act);		/* uses the console's policy */
 	console_free(&a->console);
 	ui_free(&a->ui);
 	store_free(&a->store);
@@ -163,6 +170,27 @@ app_host_message(void *ud, int is_error, const char *text)
 
 	if (a->console != NULL)
 		console_message(a->console, is_error, "%s", text);
+}
+
+static void
+app_host_act(void *ud, const struct policy_req *req)
+{
+	struct app *a = ud;
+
+	if (a->act != NULL)
+		act_request(a->act, req);
+}
+
+/* A revealed value goes to the pane that shows variables, if it is the
+ * one in front (it asked); otherwise it is dropped unseen. */
+static void
+app_reveal(void *ud, const struct policy_req *req, const char *value, size_t len)
+{
+	struct app *a = ud;
+	struct view *v = a->console != NULL ? console_active(a->console) : NULL;
+
+	if (v != NULL && strcmp(v->ops->name, "vars") == 0)
+		vars_view_show_value(v, req->target_id, req->var, value, len);
 }
 
 static const char *
@@ -219,6 +247,7 @@ app_run_console(const struct app_opts *opts)
 	a.host.message = app_host_message;
 	a.host.health = a.health;
 	a.host.keymap = opts->keymap;
+	a.host.act = app_host_act;
 	memset(&co, 0, sizeof co);
 	co.cfg = opts->cfg;
 	co.store = a.store;
@@ -234,6 +263,7 @@ app_run_console(const struct app_opts *opts)
 		fprintf(stderr, "signalbox: %s\n", e.msg);
 		return 1;
 	}
+	a.act = act_new(a.console, a.railway, app_reveal, &a);
 	if (opts->startup_message != NULL)
 		console_message(a.console, 1, "%s", opts->startup_message);
 	ui_attach(a.ui, a.console, a.store, app_quit, &a);

@@ -1091,6 +1091,13 @@ console_dialog_is_open(const struct console *c)
 	return c->dialog.open;
 }
 
+void
+console_dialog_cancel(struct console *c)
+{
+	if (c->dialog.open)
+		console_dialog_finish(c, 0);
+}
+
 int
 console_dialog_open(struct console *c, const struct console_dialog_spec *spec,
     console_dialog_fn *fn, void *ud)
@@ -1643,6 +1650,13 @@ console_open_prompt(struct console *c, enum prompt_kind kind, const char *initia
 	c->history_pos = c->n_history;
 	c->message[0] = '\0';
 	console_set_dirty(c, CONSOLE_REGION_LINE);
+}
+
+void
+console_prompt(struct console *c, const char *text)
+{
+	if (!c->dialog.open)
+		console_open_prompt(c, PROMPT_COMMAND, text != NULL ? text : "");
 }
 
 /* Complete the word under the cursor of the command line. */

@@ -1558,7 +1558,8 @@ rw_classify(struct railway *rw, const struct http_resp *resp, struct rw_reply *r
 		char v[128];
 		int64_t ms = -1;
 
-		if (http_header_get(resp->headers, resp->headers_len, "Retry-After", v, sizeof v))
+		if (resp->headers != NULL && http_header_get(resp->headers, resp->headers_len,
+		    "Retry-After", v, sizeof v))
 			ms = railway_retry_after_ms(v, util_wall_ms());
 		if (ms < 0 && resp->body != NULL) {
 			cJSON *root = cJSON_ParseWithLength(resp->body, resp->body_len);
@@ -2853,6 +2854,9 @@ void
 railway_budget_get(const struct railway *rw, struct railway_budget *out)
 {
 	memset(out, 0, sizeof *out);
+	out->limit = out->remaining = -1;
+	if (rw == NULL)
+		return;
 	out->known = rw->rl_known;
 	out->limit = rw->rl_limit;
 	out->remaining = rw->rl_remaining;
@@ -2867,7 +2871,7 @@ railway_budget_get(const struct railway *rw, struct railway_budget *out)
 const char *
 railway_environment_id(const struct railway *rw)
 {
-	return rw->resolved ? rw->env_id : "";
+	return rw != NULL && rw->resolved ? rw->env_id : "";
 }
 
 /* --- token ------------------------------------------------------------------ */
