@@ -11,6 +11,7 @@
 #include "signalbox/config.h"
 #include "signalbox/diag.h"
 #include "signalbox/keymap.h"
+#include "signalbox/railway_cmd.h"
 #include "signalbox/theme.h"
 #include "signalbox/util.h"
 
@@ -21,7 +22,9 @@ usage(FILE *out)
 	    "usage: signalbox [-c FILE] [-v LOGFILE] [--theme NAME] [--layout MODE] [--read-only]\n"
 	    "       signalbox check [--json]          run every health check once\n"
 	    "       signalbox config check|dump|options\n"
-	    "       signalbox keys | themes | --version\n"
+	    "       signalbox keys | themes | --version\n");
+	railway_cmd_usage(out);
+	fprintf(out,
 	    "\n"
 	    "  -c, --config FILE   configuration (default $XDG_CONFIG_HOME/signalbox/signalbox.yml)\n"
 	    "  -v, --log FILE      write diagnostics to FILE\n"
@@ -31,7 +34,7 @@ usage(FILE *out)
 	    "  -h, --help          this text\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 something is degraded or down (check), 2 bad usage,\n"
-	    "configuration or terminal.\n");
+	    "configuration or terminal; the Railway commands: signalbox deploy --help.\n");
 }
 
 /* The action table as text, or as the mdoc list in signalbox(1).  Actions
@@ -107,11 +110,15 @@ main(int argc, char **argv)
 	struct keymap *km;
 	struct theme theme;
 	struct app_opts ao;
+	struct railway_cmd_opts rco;
 	struct err e;
 	size_t i;
+	/* a Railway command takes the options after it (railway_cmd.h) */
+	int at = railway_cmd_index(argc, argv, "c:v:t:l:rjmhV", longopts);
 
 	setlocale(LC_ALL, "");
-	while ((opt = getopt_long(argc, argv, "c:v:t:l:rjmhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(at > 0 ? at : argc, argv, "c:v:t:l:rjmhV", longopts,
+	    NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'v': log_path = optarg; break;
@@ -127,6 +134,17 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if (at > 0) {
+		switch (railway_cmd_parse(&rco, argc - at, argv + at)) {
+		case 0: break;
+		case 1: return 0;
+		default: return 2;
+		}
+		config_path = rco.config_path != NULL ? rco.config_path : config_path;
+		log_path = rco.log_path != NULL ? rco.log_path : log_path;
+		rco.read_only |= read_only;
+		rco.json |= json;
+	}
 	if (cmd != NULL && strcmp(cmd, "keys") == 0) {
 		print_keys(mdoc);
 		return 0;
@@ -192,6 +210,13 @@ main(int argc, char **argv)
 		config_fini(&cfg);
 		free(default_path);
 		return 2;
+	}
+	if (at > 0) {
+		rc = railway_cmd_run(&cfg, &rco);
+		config_fini(&cfg);
+		free(default_path);
+		diag_close();
+		return rc;
 	}
 	if (cmd != NULL && strcmp(cmd, "check") == 0) {
 		rc = app_run_check(&cfg, json);

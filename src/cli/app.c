@@ -74,36 +74,49 @@ app_quit(void *ud)
 	loop_timer_start(a->quit_timer, 0, 0);
 }
 
+int
+app_railway_opts(const struct config *cfg, struct railway_opts *ro, char **token,
+    char *warn, size_t warn_len, struct err *e)
+{
+	const struct config_provider *p = &cfg->provider;
+
+	*token = NULL;
+	if (p->type != CONFIG_PROVIDER_RAILWAY)
+		return err_set(e, ERR_INVALID, "no Railway provider is configured (provider:)");
+	if (railway_token_load(p->token_env, p->token_file, token, warn, warn_len, e) != 0)
+		return -1;
+	memset(ro, 0, sizeof *ro);
+	ro->endpoint = p->endpoint;
+	ro->token = *token;
+	ro->token_kind = p->token_kind == CONFIG_TOKEN_PROJECT ? RAILWAY_TOKEN_PROJECT :
+	    RAILWAY_TOKEN_BEARER;
+	ro->token_env = p->token_env;
+	ro->project_id = p->project_id;
+	ro->environment = p->environment;
+	ro->poll_ms = p->poll_ms;
+	return 0;
+}
+
 /* The provider client, when the config names one.  A missing token or a
  * bad option does not stop the console: the provider's source goes ERROR
  * with the reason and the panes say it. */
 static void
 app_open_provider(struct app *a, const struct config *cfg)
 {
-	const struct config_provider *p = &cfg->provider;
 	struct railway_opts ro;
 	struct err e;
 	char *token = NULL, warn[256] = "";
 
-	if (p->type != CONFIG_PROVIDER_RAILWAY)
+	if (cfg->provider.type != CONFIG_PROVIDER_RAILWAY)
 		return;
 	memset(&e, 0, sizeof e);
-	if (railway_token_load(p->token_env, p->token_file, &token, warn, sizeof warn, &e) != 0) {
+	if (app_railway_opts(cfg, &ro, &token, warn, sizeof warn, &e) != 0) {
 		store_source_set(a->store, RAILWAY_SOURCE, STORE_STATE_ERROR, e.msg);
 		diag_log(DIAG_WARN, "railway: %s", e.msg);
 		return;
 	}
 	if (warn[0] != '\0')
 		diag_log(DIAG_WARN, "railway: %s", warn);
-	memset(&ro, 0, sizeof ro);
-	ro.endpoint = p->endpoint;
-	ro.token = token;
-	ro.token_kind = p->token_kind == CONFIG_TOKEN_PROJECT ? RAILWAY_TOKEN_PROJECT :
-	    RAILWAY_TOKEN_BEARER;
-	ro.token_env = p->token_env;
-	ro.project_id = p->project_id;
-	ro.environment = p->environment;
-	ro.poll_ms = p->poll_ms;
 	a->railway = railway_new(&a->loop, a->store, a->http, &ro, &e);
 	memset(token, 0, strlen(token));
 	free(token);
