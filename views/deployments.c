@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/policy.h"
 #include "signalbox/railway.h"
@@ -56,18 +57,6 @@ struct deployments_view {
 	size_t *active;			/* per history service: index of the serving deployment, DEP_NONE */
 	struct view_list list;
 };
-
-static enum style_id
-dep_kind_style(enum railway_kind k)
-{
-	switch (k) {
-	case RAILWAY_KIND_OK: return STYLE_HEALTH_OK;
-	case RAILWAY_KIND_BUSY: return STYLE_STATE_CONNECTING;
-	case RAILWAY_KIND_FAIL: return STYLE_HEALTH_DOWN;
-	case RAILWAY_KIND_OFF: return STYLE_DIM;
-	}
-	return STYLE_DEFAULT;
-}
 
 size_t
 deployments_undone_by_rollback(const struct railway_service_history *h, size_t target_index,
@@ -240,14 +229,6 @@ deployments_view_update(struct view *v, const struct store *store)
 	v->dirty = 1;
 }
 
-/* Ask for a redraw at wall time T (the earliest request wins). */
-static void
-dep_wake_at(struct view *v, int64_t t)
-{
-	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
-		v->next_change_ms = t;
-}
-
 /* A duration to the second below an hour: "42s", "3m07s", "1h05m", "2d03h". */
 static void
 dep_fmt_duration(char *buf, size_t len, int64_t ms)
@@ -303,13 +284,6 @@ dep_short_id(char *buf, size_t len, const char *id)
 	snprintf(buf, len, "%.*s", DEP_SHORT_ID, id);
 }
 
-static int
-dep_is_stale(const struct deployments_view *dv)
-{
-	return dv->have_src && (dv->src.state == STORE_STATE_STALE ||
-	    dv->src.state == STORE_STATE_ERROR);
-}
-
 /* In progress anywhere, and services whose newest deployment failed. */
 static void
 dep_counts(const struct deployments_view *dv, size_t *busy, size_t *failed)
@@ -324,36 +298,6 @@ dep_counts(const struct deployments_view *dv, size_t *busy, size_t *failed)
 		if (h->n > 0 && railway_status_kind(h->deployments[0].status) == RAILWAY_KIND_FAIL)
 			(*failed)++;
 	}
-}
-
-/* The empty pane: say why there is nothing, and what to do. */
-static void
-dep_draw_empty(struct view *v, struct canvas *cv)
-{
-	const struct deployments_view *dv = v->priv;
-
-	if (!dv->have_src || dv->src.state == STORE_STATE_IDLE) {
-		canvas_text(cv, 0, 1, STYLE_TITLE, "No provider configured.");
-		canvas_text(cv, 2, 1, STYLE_DIM, "Point signalbox at a Railway project in the "
-		    "config file, e.g.:");
-		canvas_text(cv, 3, 3, STYLE_DIM, "provider:");
-		canvas_text(cv, 4, 3, STYLE_DIM, "  type: railway");
-		canvas_text(cv, 5, 3, STYLE_DIM, "  project_id: \"…\"");
-		canvas_text(cv, 6, 3, STYLE_DIM, "  token_env: RAILWAY_TOKEN");
-		canvas_text(cv, 8, 1, STYLE_DIM, "signalbox config check  validates it; "
-		    "see signalbox.yml(5).");
-		return;
-	}
-	if (dv->src.state == STORE_STATE_CONNECTING || dv->src.state == STORE_STATE_OK) {
-		/* OK without a history yet: the first history request is in flight */
-		canvas_text(cv, 0, 1, STYLE_STATE_CONNECTING, "Fetching the deployment history…");
-		return;
-	}
-	canvas_text(cv, 0, 1, STYLE_STATE_ERROR, "The provider does not answer:");
-	canvas_textn(cv, 1, 3, canvas_width(cv) - 4, STYLE_STATE_ERROR, dv->src.error,
-	    strlen(dv->src.error));
-	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
-	    "shows the state.");
 }
 
 struct dep_cols {
@@ -388,18 +332,6 @@ dep_layout(int w, size_t service_max, struct dep_cols *c)
 	}
 }
 
-static int
-dep_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s, int right)
-{
-	if (w <= 0)
-		return x;
-	if (right)
-		canvas_text_right(cv, y, x + w, st, s);
-	else
-		canvas_textn(cv, y, x, w, st, s, strlen(s));
-	return x + w + 1;
-}
-
 /* The title line: what is shown, what is happening, and freshness. */
 static void
 dep_title(struct view *v, struct canvas *cv)
@@ -423,11 +355,11 @@ dep_title(struct view *v, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_CONNECTING, ", %zu in progress", busy);
 	if (failed)
 		x += canvas_printf(cv, 0, x, -1, STYLE_HEALTH_DOWN, ", %zu failed", failed);
-	if (dep_is_stale(dv)) {
+	if (provider_is_stale(dv->have_src, &dv->src)) {
 		util_fmt_age(age, sizeof age, v->now_ms - s->fetched_ms);
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_STALE, "   stale: data %s old: %s",
 		    age, dv->src.error[0] != '\0' ? dv->src.error : "refresh failing");
-		dep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
@@ -446,7 +378,7 @@ deployments_view_draw(struct view *v, struct canvas *cv)
 	canvas_clear(cv, STYLE_DEFAULT);
 	v->next_change_ms = 0;
 	if (s == NULL) {
-		dep_draw_empty(v, cv);
+		provider_draw_empty(cv, dv->have_src, &dv->src, "Fetching the deployment history…");
 		dv->list.page = h;
 		return;
 	}
@@ -461,22 +393,22 @@ deployments_view_draw(struct view *v, struct canvas *cv)
 	dep_title(v, cv);
 
 	x = 0;
-	x = dep_col(cv, 1, x, c.mark, STYLE_HEADER, "", 0);
-	x = dep_col(cv, 1, x, c.status, STYLE_HEADER, "STATUS", 0);
-	x = dep_col(cv, 1, x, c.service, STYLE_HEADER, "SERVICE", 0);
-	x = dep_col(cv, 1, x, c.id, STYLE_HEADER, "ID", 0);
-	x = dep_col(cv, 1, x, c.version, STYLE_HEADER, "VERSION", 0);
-	x = dep_col(cv, 1, x, c.who, STYLE_HEADER, "BY", 0);
-	x = dep_col(cv, 1, x, c.age, STYLE_HEADER, "AGE", 1);
-	x = dep_col(cv, 1, x, c.took, STYLE_HEADER, "TOOK", 1);
-	dep_col(cv, 1, x, c.message, STYLE_HEADER, "MESSAGE", 0);
+	x = view_col(cv, 1, x, c.mark, STYLE_HEADER, "", 0);
+	x = view_col(cv, 1, x, c.status, STYLE_HEADER, "STATUS", 0);
+	x = view_col(cv, 1, x, c.service, STYLE_HEADER, "SERVICE", 0);
+	x = view_col(cv, 1, x, c.id, STYLE_HEADER, "ID", 0);
+	x = view_col(cv, 1, x, c.version, STYLE_HEADER, "VERSION", 0);
+	x = view_col(cv, 1, x, c.who, STYLE_HEADER, "BY", 0);
+	x = view_col(cv, 1, x, c.age, STYLE_HEADER, "AGE", 1);
+	x = view_col(cv, 1, x, c.took, STYLE_HEADER, "TOOK", 1);
+	view_col(cv, 1, x, c.message, STYLE_HEADER, "MESSAGE", 0);
 
 	view_list_fit(&dv->list, dv->list.n, h - 2 > 1 ? h - 2 : 1);
 	if (dv->list.n == 0)
 		canvas_printf(cv, 2, 1, -1, STYLE_DIM, total == 0 ?
 		    "no deployments yet%s" : "nothing matches '%s' (Esc clears the filter)",
 		    total == 0 ? "" : v->filter);
-	stale = dep_is_stale(dv);
+	stale = provider_is_stale(dv->have_src, &dv->src);
 	for (y = 2, i = dv->list.top; i < dv->list.n && y < h; i++, y++) {
 		const struct dep_row *r = &dv->rows[i];
 		const struct railway_service_history *sh = &s->services[r->svc];
@@ -488,32 +420,32 @@ deployments_view_draw(struct view *v, struct canvas *cv)
 
 		if (selected)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
-		x = dep_col(cv, y, 0, c.mark, base, dv->active[r->svc] == r->dep ?
+		x = view_col(cv, y, 0, c.mark, base, dv->active[r->svc] == r->dep ?
 		    canvas_glyph(cv, CANVAS_GLYPH_BULLET) : "", 0);
-		x = dep_col(cv, y, x, c.status, stale && !selected ? STYLE_DIM :
-		    dep_kind_style(railway_status_kind(d->status)), d->status_text, 0);
-		x = dep_col(cv, y, x, c.service, base, sh->service_name, 0);
+		x = view_col(cv, y, x, c.status, stale && !selected ? STYLE_DIM :
+		    provider_kind_style(railway_status_kind(d->status)), d->status_text, 0);
+		x = view_col(cv, y, x, c.service, base, sh->service_name, 0);
 		dep_short_id(buf, sizeof buf, d->id);
-		x = dep_col(cv, y, x, c.id, base, buf, 0);
-		x = dep_col(cv, y, x, c.version, base, d->version[0] != '\0' ? d->version : "-", 0);
-		x = dep_col(cv, y, x, c.who, base, d->creator[0] != '\0' ? d->creator : "-", 0);
+		x = view_col(cv, y, x, c.id, base, buf, 0);
+		x = view_col(cv, y, x, c.version, base, d->version[0] != '\0' ? d->version : "-", 0);
+		x = view_col(cv, y, x, c.who, base, d->creator[0] != '\0' ? d->creator : "-", 0);
 		if (d->created_ms > 0) {
 			util_fmt_age(buf, sizeof buf, v->now_ms - d->created_ms);
-			dep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
+			view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
 		} else {
 			snprintf(buf, sizeof buf, "-");
 		}
-		x = dep_col(cv, y, x, c.age, base, buf, 1);
+		x = view_col(cv, y, x, c.age, base, buf, 1);
 		took = dep_duration(d, v->now_ms, &live);
 		if (took >= 0)
 			dep_fmt_duration(buf, sizeof buf, took);
 		else
 			snprintf(buf, sizeof buf, "-");
 		if (live)
-			dep_wake_at(v, v->now_ms + dep_duration_next_change(took));
-		x = dep_col(cv, y, x, c.took, live && !selected && !stale ? STYLE_STATE_CONNECTING :
+			view_wake_at(v, v->now_ms + dep_duration_next_change(took));
+		x = view_col(cv, y, x, c.took, live && !selected && !stale ? STYLE_STATE_CONNECTING :
 		    base, buf, 1);
-		dep_col(cv, y, x, c.message, selected ? base : STYLE_DIM, d->message, 0);
+		view_col(cv, y, x, c.message, selected ? base : STYLE_DIM, d->message, 0);
 	}
 }
 
@@ -614,7 +546,7 @@ dep_detail_rollback(struct view *v, struct canvas *cv, int y, const struct deplo
 		x += 2;
 		canvas_textn(cv, y, x, vcol, STYLE_DEFAULT, ver, strlen(ver));
 		x += vcol + 2;
-		canvas_textn(cv, y, x, scol, dep_kind_style(railway_status_kind(u->status)),
+		canvas_textn(cv, y, x, scol, provider_kind_style(railway_status_kind(u->status)),
 		    u->status_text, strlen(u->status_text));
 		x += scol + 2;
 		if (u->created_ms > 0)
@@ -651,7 +583,7 @@ deployments_view_draw_detail(struct view *v, struct canvas *cv)
 	d = dep_at(dv, r);
 	x = 1 + canvas_printf(cv, y, 1, w - 2, STYLE_TITLE, "%s %s ", sh->service_name,
 	    d->version[0] != '\0' ? d->version : "");
-	x += canvas_textn(cv, y, x, w - x - 1, dep_kind_style(railway_status_kind(d->status)),
+	x += canvas_textn(cv, y, x, w - x - 1, provider_kind_style(railway_status_kind(d->status)),
 	    d->status_text, strlen(d->status_text));
 	if (dv->active[r->svc] == r->dep)
 		canvas_printf(cv, y, x, w - x - 1, STYLE_HEALTH_OK, "  %s serving",
@@ -659,19 +591,19 @@ deployments_view_draw_detail(struct view *v, struct canvas *cv)
 	y += 2;
 	dep_fmt_time(a, sizeof a, v->now_ms, d->status_updated_ms);
 	snprintf(line, sizeof line, "%s%s %s", d->status_text, d->stopped ? ", stopped," : "", a);
-	y = dep_detail_line(cv, y, "Status", dep_kind_style(railway_status_kind(d->status)), line);
+	y = dep_detail_line(cv, y, "Status", provider_kind_style(railway_status_kind(d->status)), line);
 	dep_fmt_time(a, sizeof a, v->now_ms, d->created_ms);
 	snprintf(line, sizeof line, "%s%s%s", a, d->creator[0] != '\0' ? "  by " : "", d->creator);
 	y = dep_detail_line(cv, y, "Created", STYLE_DEFAULT, line);
 	if (d->created_ms > 0)
-		dep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
 	if (d->status_updated_ms > 0)
-		dep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->status_updated_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->status_updated_ms));
 	took = dep_duration(d, v->now_ms, &live);
 	if (took >= 0) {
 		dep_fmt_duration(a, sizeof a, took);
 		if (live)
-			dep_wake_at(v, v->now_ms + dep_duration_next_change(took));
+			view_wake_at(v, v->now_ms + dep_duration_next_change(took));
 		y = dep_detail_line(cv, y, live ? "Running for" : "Took",
 		    live ? STYLE_STATE_CONNECTING : STYLE_DEFAULT, a);
 	}
@@ -821,9 +753,9 @@ deployments_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
 		snprintf(buf, len, "%zu failed", failed);
 	else if (busy)
 		snprintf(buf, len, "%zu deploying", busy);
-	else if (dep_is_stale(dv))
+	else if (provider_is_stale(dv->have_src, &dv->src))
 		snprintf(buf, len, "stale");
-	*is_bad = failed > 0 || dep_is_stale(dv);
+	*is_bad = failed > 0 || provider_is_stale(dv->have_src, &dv->src);
 }
 
 const struct view_ops deployments_view_ops = {

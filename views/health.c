@@ -171,19 +171,6 @@ health_layout_cols(int w, size_t name_max, struct health_cols *c)
 		c->reason = 0;
 }
 
-static int
-health_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s,
-    int right)
-{
-	if (w <= 0)
-		return x;
-	if (right)
-		canvas_text_right(cv, y, x + w, st, s);
-	else
-		canvas_textn(cv, y, x, w, st, s, strlen(s));
-	return x + w + 1;
-}
-
 /* What an endpoint that is up should still have fixed, in a few columns
  * (the detail view explains): a certificate in its warning window ("cert
  * 19d"), failing or weak security headers.  0 when nothing. */
@@ -208,14 +195,6 @@ health_note(const struct health_result *r, char *buf, size_t len)
 		    n > 0 ? "; " : "", fail, warn);
 	}
 	return buf[0] != '\0';
-}
-
-/* Ask for a redraw at wall time T (the earliest request wins). */
-static void
-health_wake_at(struct view *v, int64_t t)
-{
-	if (v->next_change_ms == 0 || t < v->next_change_ms)
-		v->next_change_ms = t;
 }
 
 static void
@@ -264,16 +243,16 @@ health_view_draw(struct view *v, struct canvas *cv)
 
 	/* header */
 	x = 0;
-	x = health_col(cv, 1, x, c.state, STYLE_HEADER, "STATE", 0);
-	x = health_col(cv, 1, x, c.name, STYLE_HEADER, "NAME", 0);
-	x = health_col(cv, 1, x, c.code, STYLE_HEADER, "HTTP", 1);
-	x = health_col(cv, 1, x, c.last, STYLE_HEADER, "LAST", 1);
-	x = health_col(cv, 1, x, c.p50, STYLE_HEADER, "P50", 1);
-	x = health_col(cv, 1, x, c.p95, STYLE_HEADER, "P95", 1);
-	x = health_col(cv, 1, x, c.trend, STYLE_HEADER, "LATENCY", 0);
-	x = health_col(cv, 1, x, c.fails, STYLE_HEADER, "FAILS", 1);
-	x = health_col(cv, 1, x, c.ok, STYLE_HEADER, "LAST OK", 1);
-	health_col(cv, 1, x, c.reason, STYLE_HEADER, "REASON", 0);
+	x = view_col(cv, 1, x, c.state, STYLE_HEADER, "STATE", 0);
+	x = view_col(cv, 1, x, c.name, STYLE_HEADER, "NAME", 0);
+	x = view_col(cv, 1, x, c.code, STYLE_HEADER, "HTTP", 1);
+	x = view_col(cv, 1, x, c.last, STYLE_HEADER, "LAST", 1);
+	x = view_col(cv, 1, x, c.p50, STYLE_HEADER, "P50", 1);
+	x = view_col(cv, 1, x, c.p95, STYLE_HEADER, "P95", 1);
+	x = view_col(cv, 1, x, c.trend, STYLE_HEADER, "LATENCY", 0);
+	x = view_col(cv, 1, x, c.fails, STYLE_HEADER, "FAILS", 1);
+	x = view_col(cv, 1, x, c.ok, STYLE_HEADER, "LAST OK", 1);
+	view_col(cv, 1, x, c.reason, STYLE_HEADER, "REASON", 0);
 
 	view_list_fit(&hv->list, hv->list.n, h - 2 > 1 ? h - 2 : 1);
 	if (hv->list.n == 0)
@@ -290,51 +269,51 @@ health_view_draw(struct view *v, struct canvas *cv)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
 		snprintf(buf, sizeof buf, "%s%s", health_state_name(r->state),
 		    r->checking ? "*" : "");
-		x = health_col(cv, y, 0, c.state, stale ? STYLE_DIM : health_state_style(r->state),
+		x = view_col(cv, y, 0, c.state, stale ? STYLE_DIM : health_state_style(r->state),
 		    buf, 0);
-		x = health_col(cv, y, x, c.name, base, r->name, 0);
+		x = view_col(cv, y, x, c.name, base, r->name, 0);
 		if (r->http_status > 0)
 			snprintf(code, sizeof code, "%d", r->http_status);
 		else
 			snprintf(code, sizeof code, "%s", r->is_ws ? "ws" : "-");
-		x = health_col(cv, y, x, c.code, base, code, 1);
+		x = view_col(cv, y, x, c.code, base, code, 1);
 		fmt_ms(buf, sizeof buf, r->latency_ms);
-		x = health_col(cv, y, x, c.last, base, buf, 1);
+		x = view_col(cv, y, x, c.last, base, buf, 1);
 		fmt_ms(buf, sizeof buf, r->p50_ms);
-		x = health_col(cv, y, x, c.p50, base, buf, 1);
+		x = view_col(cv, y, x, c.p50, base, buf, 1);
 		fmt_ms(buf, sizeof buf, r->p95_ms);
-		x = health_col(cv, y, x, c.p95, base, buf, 1);
+		x = view_col(cv, y, x, c.p95, base, buf, 1);
 		if (c.trend > 0) {
 			canvas_sparkline(cv, y, x, c.trend, selected ? STYLE_SELECTED :
 			    STYLE_SPARKLINE, r->window, r->n_window, 0);
 			x += c.trend + 1;
 		}
 		snprintf(buf, sizeof buf, "%d", r->consecutive_failures);
-		x = health_col(cv, y, x, c.fails, r->consecutive_failures ? (selected ?
+		x = view_col(cv, y, x, c.fails, r->consecutive_failures ? (selected ?
 		    STYLE_SELECTED : STYLE_HEALTH_DOWN) : base, buf, 1);
 		if (r->last_ok_ms > 0)
 			util_fmt_age(age, sizeof age, v->now_ms - r->last_ok_ms);
 		else
 			snprintf(age, sizeof age, "never");
-		x = health_col(cv, y, x, c.ok, base, age, 1);
+		x = view_col(cv, y, x, c.ok, base, age, 1);
 		if (stale) {
 			util_fmt_age(age, sizeof age, v->now_ms - r->last_check_ms);
 			snprintf(buf, sizeof buf, "stale: last checked %s ago", age);
-			health_col(cv, y, x, c.reason, STYLE_STATE_STALE, buf, 0);
+			view_col(cv, y, x, c.reason, STYLE_STATE_STALE, buf, 0);
 		} else if (r->reason[0] != '\0') {
-			health_col(cv, y, x, c.reason, base, r->reason, 0);
+			view_col(cv, y, x, c.reason, base, r->reason, 0);
 		} else if (health_note(r, buf, sizeof buf)) {
 			/* nothing wrong now, but something to fix soon */
-			health_col(cv, y, x, c.reason, selected ? STYLE_SELECTED :
+			view_col(cv, y, x, c.reason, selected ? STYLE_SELECTED :
 			    STYLE_HEALTH_DEGRADED, buf, 0);
 		}
 		turns = r->last_check_ms + r->interval_ms * 2 + 5000;
 		if (r->last_check_ms > 0 && !stale)
-			health_wake_at(v, turns);
+			view_wake_at(v, turns);
 		if (c.ok > 0 && r->last_ok_ms > 0)
-			health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_ok_ms));
+			view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_ok_ms));
 		if (stale)
-			health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
+			view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
 	}
 }
 
@@ -407,7 +386,7 @@ health_view_draw_detail(struct view *v, struct canvas *cv)
 	}
 	canvas_text(cv, y, 1, STYLE_HEADER, "Checked  ");
 	if (r->last_check_ms > 0) {
-		health_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - r->last_check_ms));
 		util_fmt_age(a1, sizeof a1, v->now_ms - r->last_check_ms);
 		if (r->last_ok_ms > 0)
 			util_fmt_age(a2, sizeof a2, v->now_ms - r->last_ok_ms);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/config.h"
 #include "signalbox/health.h"
@@ -32,24 +33,6 @@ struct overview_view {
 	size_t *rows;		/* indexes into snap->services that pass the filter */
 	struct view_list list;
 };
-
-static enum style_id
-overview_kind_style(enum railway_kind k)
-{
-	switch (k) {
-	case RAILWAY_KIND_OK: return STYLE_HEALTH_OK;
-	case RAILWAY_KIND_BUSY: return STYLE_STATE_CONNECTING;
-	case RAILWAY_KIND_FAIL: return STYLE_HEALTH_DOWN;
-	case RAILWAY_KIND_OFF: return STYLE_DIM;
-	}
-	return STYLE_DEFAULT;
-}
-
-int
-view_provider_enabled(const struct config *cfg)
-{
-	return cfg != NULL && cfg->provider.type != CONFIG_PROVIDER_NONE;
-}
 
 static int
 overview_view_init(struct view *v, const struct config *cfg)
@@ -226,43 +209,6 @@ overview_fmt_replicas(char *buf, size_t len, const struct railway_service *s)
 		snprintf(buf, len, "%d/%d", s->running_total, s->desired_total);
 }
 
-/* Ask for a redraw at wall time T (the earliest request wins). */
-static void
-overview_wake_at(struct view *v, int64_t t)
-{
-	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
-		v->next_change_ms = t;
-}
-
-/* The empty pane: say why there is nothing, and what to do. */
-static void
-overview_draw_empty(struct view *v, struct canvas *cv)
-{
-	const struct overview_view *ov = v->priv;
-
-	if (!ov->have_src || ov->src.state == STORE_STATE_IDLE) {
-		canvas_text(cv, 0, 1, STYLE_TITLE, "No provider configured.");
-		canvas_text(cv, 2, 1, STYLE_DIM, "Point signalbox at a Railway project in the "
-		    "config file, e.g.:");
-		canvas_text(cv, 3, 3, STYLE_DIM, "provider:");
-		canvas_text(cv, 4, 3, STYLE_DIM, "  type: railway");
-		canvas_text(cv, 5, 3, STYLE_DIM, "  project_id: \"…\"");
-		canvas_text(cv, 6, 3, STYLE_DIM, "  token_env: RAILWAY_TOKEN");
-		canvas_text(cv, 8, 1, STYLE_DIM, "signalbox config check  validates it; "
-		    "see signalbox.yml(5).");
-		return;
-	}
-	if (ov->src.state == STORE_STATE_CONNECTING) {
-		canvas_text(cv, 0, 1, STYLE_STATE_CONNECTING, "Connecting to the provider…");
-		return;
-	}
-	canvas_text(cv, 0, 1, STYLE_STATE_ERROR, "The provider does not answer:");
-	canvas_textn(cv, 1, 3, canvas_width(cv) - 4, STYLE_STATE_ERROR, ov->src.error,
-	    strlen(ov->src.error));
-	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
-	    "shows the state.");
-}
-
 struct overview_cols {
 	int status, name, version, age, replicas, health, cpu, cpu_v, mem, mem_v;
 };
@@ -294,26 +240,6 @@ overview_layout(int w, size_t name_max, struct overview_cols *c)
 	}
 }
 
-static int
-overview_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s,
-    int right)
-{
-	if (w <= 0)
-		return x;
-	if (right)
-		canvas_text_right(cv, y, x + w, st, s);
-	else
-		canvas_textn(cv, y, x, w, st, s, strlen(s));
-	return x + w + 1;
-}
-
-static int
-overview_is_stale(const struct overview_view *ov)
-{
-	return ov->have_src && (ov->src.state == STORE_STATE_STALE ||
-	    ov->src.state == STORE_STATE_ERROR);
-}
-
 /* The title line: project / environment, counts, and freshness. */
 static void
 overview_title(struct view *v, struct canvas *cv, size_t failing)
@@ -327,11 +253,11 @@ overview_title(struct view *v, struct canvas *cv, size_t failing)
 	    s->project_name, s->environment_name, s->n_services);
 	if (failing)
 		x += canvas_printf(cv, 0, x, -1, STYLE_HEALTH_DOWN, ", %zu failing", failing);
-	if (overview_is_stale(ov)) {
+	if (provider_is_stale(ov->have_src, &ov->src)) {
 		util_fmt_age(age, sizeof age, v->now_ms - s->fetched_ms);
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_STALE, "   stale: data %s old: %s",
 		    age, ov->src.error[0] != '\0' ? ov->src.error : "refresh failing");
-		overview_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
@@ -351,7 +277,7 @@ overview_view_draw(struct view *v, struct canvas *cv)
 	canvas_clear(cv, STYLE_DEFAULT);
 	v->next_change_ms = 0;
 	if (s == NULL) {
-		overview_draw_empty(v, cv);
+		provider_draw_empty(cv, ov->have_src, &ov->src, "Fetching the project…");
 		ov->list.page = h;
 		return;
 	}
@@ -368,22 +294,22 @@ overview_view_draw(struct view *v, struct canvas *cv)
 	overview_title(v, cv, failing);
 
 	x = 0;
-	x = overview_col(cv, 1, x, c.status, STYLE_HEADER, "STATUS", 0);
-	x = overview_col(cv, 1, x, c.name, STYLE_HEADER, "SERVICE", 0);
-	x = overview_col(cv, 1, x, c.version, STYLE_HEADER, "VERSION", 0);
-	x = overview_col(cv, 1, x, c.age, STYLE_HEADER, "AGE", 1);
-	x = overview_col(cv, 1, x, c.replicas, STYLE_HEADER, "REPLICAS", 1);
-	x = overview_col(cv, 1, x, c.health, STYLE_HEADER, "HEALTH", 0);
-	x = overview_col(cv, 1, x, c.cpu_v, STYLE_HEADER, "CPU", 1);
-	x = overview_col(cv, 1, x, c.cpu, STYLE_HEADER, "", 0);
-	x = overview_col(cv, 1, x, c.mem_v, STYLE_HEADER, "MEM", 1);
+	x = view_col(cv, 1, x, c.status, STYLE_HEADER, "STATUS", 0);
+	x = view_col(cv, 1, x, c.name, STYLE_HEADER, "SERVICE", 0);
+	x = view_col(cv, 1, x, c.version, STYLE_HEADER, "VERSION", 0);
+	x = view_col(cv, 1, x, c.age, STYLE_HEADER, "AGE", 1);
+	x = view_col(cv, 1, x, c.replicas, STYLE_HEADER, "REPLICAS", 1);
+	x = view_col(cv, 1, x, c.health, STYLE_HEADER, "HEALTH", 0);
+	x = view_col(cv, 1, x, c.cpu_v, STYLE_HEADER, "CPU", 1);
+	x = view_col(cv, 1, x, c.cpu, STYLE_HEADER, "", 0);
+	x = view_col(cv, 1, x, c.mem_v, STYLE_HEADER, "MEM", 1);
 
 	view_list_fit(&ov->list, ov->list.n, h - 2 > 1 ? h - 2 : 1);
 	if (ov->list.n == 0)
 		canvas_printf(cv, 2, 1, -1, STYLE_DIM, s->n_services == 0 ?
 		    "the project has no services%s" : "nothing matches '%s' (Esc clears the filter)",
 		    s->n_services == 0 ? "" : v->filter);
-	stale = overview_is_stale(ov);
+	stale = provider_is_stale(ov->have_src, &ov->src);
 	for (y = 2, i = ov->list.top; i < ov->list.n && y < h; i++, y++) {
 		const struct railway_service *sv = &s->services[ov->rows[i]];
 		const struct railway_deployment *d = sv->latest;
@@ -395,36 +321,36 @@ overview_view_draw(struct view *v, struct canvas *cv)
 
 		if (selected)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
-		x = overview_col(cv, y, 0, c.status, d == NULL ? STYLE_DIM : stale && !selected ?
-		    STYLE_DIM : overview_kind_style(railway_status_kind(d->status)),
+		x = view_col(cv, y, 0, c.status, d == NULL ? STYLE_DIM : stale && !selected ?
+		    STYLE_DIM : provider_kind_style(railway_status_kind(d->status)),
 		    d == NULL ? "no deploy" : d->status_text, 0);
-		x = overview_col(cv, y, x, c.name, base, sv->name, 0);
-		x = overview_col(cv, y, x, c.version, base, d != NULL && d->version[0] != '\0' ?
+		x = view_col(cv, y, x, c.name, base, sv->name, 0);
+		x = view_col(cv, y, x, c.version, base, d != NULL && d->version[0] != '\0' ?
 		    d->version : sv->source_version[0] != '\0' ? sv->source_version : "-", 0);
 		if (d != NULL && d->created_ms > 0) {
 			util_fmt_age(buf, sizeof buf, v->now_ms - d->created_ms);
-			overview_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
+			view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
 		} else {
 			snprintf(buf, sizeof buf, "-");
 		}
-		x = overview_col(cv, y, x, c.age, base, buf, 1);
+		x = view_col(cv, y, x, c.age, base, buf, 1);
 		overview_fmt_replicas(buf, sizeof buf, sv);
-		x = overview_col(cv, y, x, c.replicas, sv->desired_total >= 0 &&
+		x = view_col(cv, y, x, c.replicas, sv->desired_total >= 0 &&
 		    sv->running_total < sv->desired_total && !selected ? STYLE_HEALTH_DEGRADED :
 		    base, buf, 1);
 		rank = overview_health_of(ov->health, sv->name, &n_ep);
-		x = overview_col(cv, y, x, c.health, rank < 0 ? base : selected ? STYLE_SELECTED :
+		x = view_col(cv, y, x, c.health, rank < 0 ? base : selected ? STYLE_SELECTED :
 		    overview_health_style(overview_rank_state(rank)), rank < 0 ? "-" :
 		    health_state_name(overview_rank_state(rank)), 0);
 		overview_fmt_cpu(buf, sizeof buf, &sv->cpu);
-		x = overview_col(cv, y, x, c.cpu_v, base, buf, 1);
+		x = view_col(cv, y, x, c.cpu_v, base, buf, 1);
 		if (c.cpu > 0) {
 			canvas_sparkline(cv, y, x, c.cpu, selected ? STYLE_SELECTED : STYLE_SPARKLINE,
 			    vals, overview_series(&sv->cpu, vals), 0);
 			x += c.cpu + 1;
 		}
 		overview_fmt_mem(buf, sizeof buf, &sv->mem);
-		x = overview_col(cv, y, x, c.mem_v, base, buf, 1);
+		x = view_col(cv, y, x, c.mem_v, base, buf, 1);
 		if (c.mem > 0)
 			canvas_sparkline(cv, y, x, c.mem, selected ? STYLE_SELECTED : STYLE_SPARKLINE,
 			    vals, overview_series(&sv->mem, vals), 0);
@@ -455,7 +381,7 @@ overview_detail_deploy(struct view *v, struct canvas *cv, int y, const char *lab
 	snprintf(line, sizeof line, "%s  %s  %s ago%s%s  id %.8s", d->status_text,
 	    d->version[0] != '\0' ? d->version : "-", d->created_ms > 0 ? age : "?",
 	    d->creator[0] != '\0' ? "  by " : "", d->creator, d->id);
-	return overview_detail_line(cv, y, label, overview_kind_style(railway_status_kind(d->status)),
+	return overview_detail_line(cv, y, label, provider_kind_style(railway_status_kind(d->status)),
 	    line);
 }
 
@@ -561,9 +487,9 @@ overview_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
 				failing++;
 	if (failing)
 		snprintf(buf, len, "%zu failed", failing);
-	else if (overview_is_stale(ov))
+	else if (provider_is_stale(ov->have_src, &ov->src))
 		snprintf(buf, len, "stale");
-	*is_bad = failing > 0 || overview_is_stale(ov);
+	*is_bad = failing > 0 || provider_is_stale(ov->have_src, &ov->src);
 }
 
 const struct view_ops overview_view_ops = {

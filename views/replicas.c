@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/console.h"
 #include "signalbox/policy.h"
@@ -56,18 +57,6 @@ struct replicas_view {
 	struct rep_row *rows;		/* rows that pass the filter */
 	struct view_list list;
 };
-
-static enum style_id
-rep_kind_style(enum railway_kind k)
-{
-	switch (k) {
-	case RAILWAY_KIND_OK: return STYLE_HEALTH_OK;
-	case RAILWAY_KIND_BUSY: return STYLE_STATE_CONNECTING;
-	case RAILWAY_KIND_FAIL: return STYLE_HEALTH_DOWN;
-	case RAILWAY_KIND_OFF: return STYLE_DIM;
-	}
-	return STYLE_DEFAULT;
-}
 
 static int
 replicas_view_init(struct view *v, const struct config *cfg)
@@ -229,13 +218,6 @@ replicas_view_update(struct view *v, const struct store *store)
 	v->dirty = 1;
 }
 
-static int
-rep_is_stale(const struct replicas_view *rv)
-{
-	return rv->have_src && (rv->src.state == STORE_STATE_STALE ||
-	    rv->src.state == STORE_STATE_ERROR);
-}
-
 /* Replicas missing over every region, and regions short of their desired
  * count. */
 static void
@@ -253,43 +235,6 @@ rep_shortfall(const struct railway_project_snap *s, int *missing, size_t *region
 			}
 		}
 	}
-}
-
-/* Ask for a redraw at wall time T (the earliest request wins). */
-static void
-rep_wake_at(struct view *v, int64_t t)
-{
-	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
-		v->next_change_ms = t;
-}
-
-/* The empty pane: say why there is nothing, and what to do. */
-static void
-rep_draw_empty(struct view *v, struct canvas *cv)
-{
-	const struct replicas_view *rv = v->priv;
-
-	if (!rv->have_src || rv->src.state == STORE_STATE_IDLE) {
-		canvas_text(cv, 0, 1, STYLE_TITLE, "No provider configured.");
-		canvas_text(cv, 2, 1, STYLE_DIM, "Point signalbox at a Railway project in the "
-		    "config file, e.g.:");
-		canvas_text(cv, 3, 3, STYLE_DIM, "provider:");
-		canvas_text(cv, 4, 3, STYLE_DIM, "  type: railway");
-		canvas_text(cv, 5, 3, STYLE_DIM, "  project_id: \"…\"");
-		canvas_text(cv, 6, 3, STYLE_DIM, "  token_env: RAILWAY_TOKEN");
-		canvas_text(cv, 8, 1, STYLE_DIM, "signalbox config check  validates it; "
-		    "see signalbox.yml(5).");
-		return;
-	}
-	if (rv->src.state == STORE_STATE_CONNECTING || rv->src.state == STORE_STATE_OK) {
-		canvas_text(cv, 0, 1, STYLE_STATE_CONNECTING, "Connecting to the provider…");
-		return;
-	}
-	canvas_text(cv, 0, 1, STYLE_STATE_ERROR, "The provider does not answer:");
-	canvas_textn(cv, 1, 3, canvas_width(cv) - 4, STYLE_STATE_ERROR, rv->src.error,
-	    strlen(rv->src.error));
-	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
-	    "shows the state.");
 }
 
 /* Running against desired in W cells: one dot per replica (filled running,
@@ -395,18 +340,6 @@ rep_layout(int w, size_t service_max, size_t region_max, struct rep_cols *c)
 	}
 }
 
-static int
-rep_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s, int right)
-{
-	if (w <= 0)
-		return x;
-	if (right)
-		canvas_text_right(cv, y, x + w, st, s);
-	else
-		canvas_textn(cv, y, x, w, st, s, strlen(s));
-	return x + w + 1;
-}
-
 static void
 rep_fmt_cpu(char *buf, size_t len, const struct railway_series *ser)
 {
@@ -458,11 +391,11 @@ rep_title(struct view *v, struct canvas *cv)
 	if (missing)
 		x += canvas_printf(cv, 0, x, -1, STYLE_HEALTH_DEGRADED, ", %d short in %zu region%s",
 		    missing, short_regions, short_regions == 1 ? "" : "s");
-	if (rep_is_stale(rv)) {
+	if (provider_is_stale(rv->have_src, &rv->src)) {
 		util_fmt_age(age, sizeof age, v->now_ms - s->fetched_ms);
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_STALE, "   stale: data %s old: %s",
 		    age, rv->src.error[0] != '\0' ? rv->src.error : "refresh failing");
-		rep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
@@ -481,7 +414,7 @@ replicas_view_draw(struct view *v, struct canvas *cv)
 	canvas_clear(cv, STYLE_DEFAULT);
 	v->next_change_ms = 0;
 	if (s == NULL) {
-		rep_draw_empty(v, cv);
+		provider_draw_empty(cv, rv->have_src, &rv->src, "Fetching the project…");
 		rv->list.page = h;
 		return;
 	}
@@ -498,20 +431,20 @@ replicas_view_draw(struct view *v, struct canvas *cv)
 	rep_title(v, cv);
 
 	x = 0;
-	x = rep_col(cv, 1, x, c.service, STYLE_HEADER, "SERVICE", 0);
-	x = rep_col(cv, 1, x, c.region, STYLE_HEADER, "REGION", 0);
-	x = rep_col(cv, 1, x, c.count, STYLE_HEADER, "RUN/WANT", 1);
-	x = rep_col(cv, 1, x, c.dots, STYLE_HEADER, "", 0);
-	x = rep_col(cv, 1, x, c.cpu, STYLE_HEADER, "CPU", 1);
-	x = rep_col(cv, 1, x, c.mem, STYLE_HEADER, "MEM", 1);
-	rep_col(cv, 1, x, c.state, STYLE_HEADER, "STATE", 0);
+	x = view_col(cv, 1, x, c.service, STYLE_HEADER, "SERVICE", 0);
+	x = view_col(cv, 1, x, c.region, STYLE_HEADER, "REGION", 0);
+	x = view_col(cv, 1, x, c.count, STYLE_HEADER, "RUN/WANT", 1);
+	x = view_col(cv, 1, x, c.dots, STYLE_HEADER, "", 0);
+	x = view_col(cv, 1, x, c.cpu, STYLE_HEADER, "CPU", 1);
+	x = view_col(cv, 1, x, c.mem, STYLE_HEADER, "MEM", 1);
+	view_col(cv, 1, x, c.state, STYLE_HEADER, "STATE", 0);
 
 	view_list_fit(&rv->list, rv->list.n, h - 2 > 1 ? h - 2 : 1);
 	if (rv->list.n == 0)
 		canvas_printf(cv, 2, 1, -1, STYLE_DIM, s->n_services == 0 ?
 		    "the project has no services%s" : "nothing matches '%s' (Esc clears the filter)",
 		    s->n_services == 0 ? "" : v->filter);
-	stale = rep_is_stale(rv);
+	stale = provider_is_stale(rv->have_src, &rv->src);
 	for (y = 2, i = rv->list.top; i < rv->list.n && y < h; i++, y++) {
 		const struct rep_row *row = &rv->rows[i];
 		const struct railway_service *sv = &s->services[row->svc];
@@ -522,16 +455,16 @@ replicas_view_draw(struct view *v, struct canvas *cv)
 
 		if (selected)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
-		x = rep_col(cv, y, 0, c.service, base, first ? sv->name : "", 0);
+		x = view_col(cv, y, 0, c.service, base, first ? sv->name : "", 0);
 		if (row->reg == REP_NONE) {
-			x = rep_col(cv, y, x, c.region, selected ? base : STYLE_DIM, "-", 0);
-			x = rep_col(cv, y, x, c.count, base, "0/?", 1);
-			x = rep_col(cv, y, x, c.dots, base, "", 0);
+			x = view_col(cv, y, x, c.region, selected ? base : STYLE_DIM, "-", 0);
+			x = view_col(cv, y, x, c.count, base, "0/?", 1);
+			x = view_col(cv, y, x, c.dots, base, "", 0);
 			if (c.cpu > 0) {
-				x = rep_col(cv, y, x, c.cpu, base, "", 1);
-				x = rep_col(cv, y, x, c.mem, base, "", 1);
+				x = view_col(cv, y, x, c.cpu, base, "", 1);
+				x = view_col(cv, y, x, c.mem, base, "", 1);
 			}
-			rep_col(cv, y, x, c.state, selected ? base : STYLE_DIM, "no replicas", 0);
+			view_col(cv, y, x, c.state, selected ? base : STYLE_DIM, "no replicas", 0);
 			continue;
 		} else {
 			const struct railway_region *r = &sv->regions[row->reg];
@@ -539,20 +472,20 @@ replicas_view_draw(struct view *v, struct canvas *cv)
 			    sizeof what, how, sizeof how);
 			int xs;
 
-			x = rep_col(cv, y, x, c.region, base, r->name, 0);
+			x = view_col(cv, y, x, c.region, base, r->name, 0);
 			if (r->desired < 0)
 				snprintf(buf, sizeof buf, "%d/?", r->running);
 			else
 				snprintf(buf, sizeof buf, "%d/%d", r->running, r->desired);
-			x = rep_col(cv, y, x, c.count, r->desired >= 0 && r->running < r->desired &&
+			x = view_col(cv, y, x, c.count, r->desired >= 0 && r->running < r->desired &&
 			    !selected && !stale ? STYLE_HEALTH_DEGRADED : base, buf, 1);
 			rep_draw_dots(cv, y, x, c.dots, r->running, r->desired, selected, stale);
 			x += c.dots > 0 ? c.dots + 1 : 0;
 			if (c.cpu > 0) {
 				rep_fmt_cpu(buf, sizeof buf, &sv->cpu);
-				x = rep_col(cv, y, x, c.cpu, base, first ? buf : "", 1);
+				x = view_col(cv, y, x, c.cpu, base, first ? buf : "", 1);
 				rep_fmt_mem(buf, sizeof buf, rep_last(&sv->mem));
-				x = rep_col(cv, y, x, c.mem, base, first ? buf : "", 1);
+				x = view_col(cv, y, x, c.mem, base, first ? buf : "", 1);
 			}
 			xs = canvas_textn(cv, y, x, c.state, selected ? base : stale ? STYLE_DIM : st,
 			    what, strlen(what));
@@ -605,9 +538,9 @@ replicas_view_draw_detail(struct view *v, struct canvas *cv)
 
 		util_fmt_age(a, sizeof a, v->now_ms - d->created_ms);
 		if (d->created_ms > 0)
-			rep_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
+			view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - d->created_ms));
 		canvas_text(cv, y, 1, STYLE_HEADER, "Serving");
-		canvas_printf(cv, y++, 12, w - 13, rep_kind_style(railway_status_kind(d->status)),
+		canvas_printf(cv, y++, 12, w - 13, provider_kind_style(railway_status_kind(d->status)),
 		    "%s  %s  %s ago  %d running, %d crashed", d->status_text,
 		    d->version[0] != '\0' ? d->version : "-", d->created_ms > 0 ? a : "?",
 		    d->instances_running, d->instances_crashed);
@@ -832,9 +765,9 @@ replicas_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
 	rep_shortfall(rv->snap, &missing, &regions);
 	if (missing)
 		snprintf(buf, len, "%d short", missing);
-	else if (rep_is_stale(rv))
+	else if (provider_is_stale(rv->have_src, &rv->src))
 		snprintf(buf, len, "stale");
-	*is_bad = missing > 0 || rep_is_stale(rv);
+	*is_bad = missing > 0 || provider_is_stale(rv->have_src, &rv->src);
 }
 
 const struct view_ops replicas_view_ops = {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/console.h"
 #include "signalbox/policy.h"
@@ -240,21 +241,6 @@ vars_view_update(struct view *v, const struct store *store)
 	v->dirty = 1;
 }
 
-static int
-vars_is_stale(const struct vars_view *vv)
-{
-	return vv->have_src && (vv->src.state == STORE_STATE_STALE ||
-	    vv->src.state == STORE_STATE_ERROR);
-}
-
-/* Ask for a redraw at wall time T (the earliest request wins). */
-static void
-vars_wake_at(struct view *v, int64_t t)
-{
-	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
-		v->next_change_ms = t;
-}
-
 /* The masked value: "•••• (32 bytes, fp 1a2b3c4d)". */
 static void
 vars_fmt_mask(const struct canvas *cv, char *buf, size_t len, const struct railway_var *var)
@@ -266,36 +252,6 @@ vars_fmt_mask(const struct canvas *cv, char *buf, size_t len, const struct railw
 	else
 		snprintf(buf, len, "%s (%zu byte%s, fp %s)", dots, var->value_len,
 		    var->value_len == 1 ? "" : "s", var->fingerprint);
-}
-
-/* The empty pane: say why there is nothing, and what to do. */
-static void
-vars_draw_empty(struct view *v, struct canvas *cv)
-{
-	const struct vars_view *vv = v->priv;
-
-	if (!vv->have_src || vv->src.state == STORE_STATE_IDLE) {
-		canvas_text(cv, 0, 1, STYLE_TITLE, "No provider configured.");
-		canvas_text(cv, 2, 1, STYLE_DIM, "Point signalbox at a Railway project in the "
-		    "config file, e.g.:");
-		canvas_text(cv, 3, 3, STYLE_DIM, "provider:");
-		canvas_text(cv, 4, 3, STYLE_DIM, "  type: railway");
-		canvas_text(cv, 5, 3, STYLE_DIM, "  project_id: \"…\"");
-		canvas_text(cv, 6, 3, STYLE_DIM, "  token_env: RAILWAY_TOKEN");
-		canvas_text(cv, 8, 1, STYLE_DIM, "signalbox config check  validates it; "
-		    "see signalbox.yml(5).");
-		return;
-	}
-	if (vv->src.state == STORE_STATE_CONNECTING || vv->src.state == STORE_STATE_OK) {
-		/* OK without variables yet: their first request is in flight */
-		canvas_text(cv, 0, 1, STYLE_STATE_CONNECTING, "Fetching the variables…");
-		return;
-	}
-	canvas_text(cv, 0, 1, STYLE_STATE_ERROR, "The provider does not answer:");
-	canvas_textn(cv, 1, 3, canvas_width(cv) - 4, STYLE_STATE_ERROR, vv->src.error,
-	    strlen(vv->src.error));
-	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
-	    "shows the state.");
 }
 
 struct vars_cols {
@@ -316,15 +272,6 @@ vars_layout(int w, size_t set_max, size_t name_max, struct vars_cols *c)
 		c->value += c->set + 1;
 		c->set = 0;
 	}
-}
-
-static int
-vars_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s)
-{
-	if (w <= 0)
-		return x;
-	canvas_textn(cv, y, x, w, st, s, strlen(s));
-	return x + w + 1;
 }
 
 /* The title line: counts, and freshness. */
@@ -354,11 +301,11 @@ vars_title(struct view *v, struct canvas *cv)
 		    refs == 1 ? "" : "s");
 	if (vv->rev.shown != NULL)
 		x += canvas_printf(cv, 0, x, -1, STYLE_MESSAGE_WARN, "   1 value shown");
-	if (vars_is_stale(vv)) {
+	if (provider_is_stale(vv->have_src, &vv->src)) {
 		util_fmt_age(age, sizeof age, v->now_ms - s->fetched_ms);
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATE_STALE, "   stale: data %s old: %s",
 		    age, vv->src.error[0] != '\0' ? vv->src.error : "refresh failing");
-		vars_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
+		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
@@ -383,7 +330,7 @@ vars_view_draw(struct view *v, struct canvas *cv)
 	canvas_clear(cv, STYLE_DEFAULT);
 	v->next_change_ms = 0;
 	if (s == NULL) {
-		vars_draw_empty(v, cv);
+		provider_draw_empty(cv, vv->have_src, &vv->src, "Fetching the variables…");
 		vv->list.page = h;
 		return;
 	}
@@ -399,10 +346,10 @@ vars_view_draw(struct view *v, struct canvas *cv)
 	vars_title(v, cv);
 
 	x = 0;
-	x = vars_col(cv, 1, x, c.set, STYLE_HEADER, "SET");
-	x = vars_col(cv, 1, x, c.name, STYLE_HEADER, "NAME");
-	x = vars_col(cv, 1, x, c.ref, STYLE_HEADER, "REF");
-	vars_col(cv, 1, x, c.value, STYLE_HEADER, "VALUE");
+	x = view_col(cv, 1, x, c.set, STYLE_HEADER, "SET", 0);
+	x = view_col(cv, 1, x, c.name, STYLE_HEADER, "NAME", 0);
+	x = view_col(cv, 1, x, c.ref, STYLE_HEADER, "REF", 0);
+	view_col(cv, 1, x, c.value, STYLE_HEADER, "VALUE", 0);
 
 	view_list_fit(&vv->list, vv->list.n, h - 2 > 1 ? h - 2 : 1);
 	if (vv->list.n == 0)
@@ -410,10 +357,10 @@ vars_view_draw(struct view *v, struct canvas *cv)
 		    "no variables in this environment%s" :
 		    "no variable name matches '%s' (Esc clears the filter)",
 		    total == 0 ? "" : v->filter);
-	stale = vars_is_stale(vv);
+	stale = provider_is_stale(vv->have_src, &vv->src);
 	showing = vars_reveal_current(vv);
 	if (showing)
-		vars_wake_at(v, vv->rev.until_ms);
+		view_wake_at(v, vv->rev.until_ms);
 	for (y = 2, i = vv->list.top; i < vv->list.n && y < h; i++, y++) {
 		const struct var_row *r = &vv->rows[i];
 		const struct railway_var_set *set = &s->sets[r->set];
@@ -425,17 +372,17 @@ vars_view_draw(struct view *v, struct canvas *cv)
 
 		if (selected)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
-		x = vars_col(cv, y, 0, c.set, selected || stale ? base : STYLE_HEADER,
-		    first ? set->service_name : "");
-		x = vars_col(cv, y, x, c.name, base, var->name);
-		x = vars_col(cv, y, x, c.ref, selected || stale ? base : STYLE_KEY,
-		    var->is_reference ? vars_ref_mark(cv) : "");
+		x = view_col(cv, y, 0, c.set, selected || stale ? base : STYLE_HEADER,
+		    first ? set->service_name : "", 0);
+		x = view_col(cv, y, x, c.name, base, var->name, 0);
+		x = view_col(cv, y, x, c.ref, selected || stale ? base : STYLE_KEY,
+		    var->is_reference ? vars_ref_mark(cv) : "", 0);
 		if (selected && showing) {
 			canvas_textn(cv, y, x, c.value, STYLE_MESSAGE_WARN, vv->rev.shown,
 			    strlen(vv->rev.shown));
 		} else {
 			vars_fmt_mask(cv, mask, sizeof mask, var);
-			vars_col(cv, y, x, c.value, selected ? base : STYLE_DIM, mask);
+			view_col(cv, y, x, c.value, selected ? base : STYLE_DIM, mask, 0);
 		}
 	}
 }
@@ -501,7 +448,7 @@ vars_view_draw_detail(struct view *v, struct canvas *cv)
 		snprintf(line, sizeof line, "service %s (%s)", set->service_name, set->service_id);
 	y = vars_detail_line(cv, y, "Set", STYLE_DEFAULT, line);
 	if (vars_reveal_current(vv)) {
-		vars_wake_at(v, vv->rev.until_ms);
+		view_wake_at(v, vv->rev.until_ms);
 		y = vars_detail_line(cv, y, "Value", STYLE_MESSAGE_WARN, vv->rev.shown);
 		snprintf(line, sizeof line, "%zu bytes as the service sees it; hidden when the "
 		    "selection moves or in %llds", vv->rev.len,
@@ -636,7 +583,7 @@ vars_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
 	struct vars_view *vv = v->priv;
 
 	buf[0] = '\0';
-	*is_bad = vars_is_stale(vv);
+	*is_bad = provider_is_stale(vv->have_src, &vv->src);
 	if (vv->rev.shown != NULL)
 		snprintf(buf, len, "1 shown");
 	else if (*is_bad)

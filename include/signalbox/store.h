@@ -49,6 +49,7 @@ struct store_source {
 	int64_t last_ok_ms;	/* wall ms of last success, 0 = never */
 	int64_t changed_ms;	/* wall ms of the last state change */
 	char error[256];	/* last error text, sanitised, "" if none */
+	char detail[48];	/* a short figure for the status bar ("912/1000"), "" if none */
 };
 
 struct store;
@@ -81,6 +82,10 @@ void store_subscribe(struct store *s, store_notify_fn *fn, void *ud);
  * An OK state records now as the last success. */
 void store_source_set(struct store *s, const char *name, enum store_state st,
     const char *error);
+
+/* Set the status-bar figure of source NAME (created on first use); NULL or
+ * "" clears it.  Sanitised and cut to fit. */
+void store_source_detail(struct store *s, const char *name, const char *detail);
 
 /* Number of sources and the Ith one (stable order of first appearance). */
 size_t store_source_count(const struct store *s);

@@ -14,6 +14,7 @@
 
 #include "signalbox/action.h"
 #include "signalbox/keymap.h"
+#include "signalbox/style.h"
 
 struct canvas;
 struct config;
@@ -96,6 +97,16 @@ int view_list_key(struct view_list *l, enum action a);
 /* Set L's row count to N (keeping SEL in range) and, with PAGE > 0 rows
  * visible, scroll so SEL shows. */
 void view_list_fit(struct view_list *l, size_t n, int page);
+
+/* Ask for a redraw at wall time T (> 0; the earliest request of a draw
+ * wins): for text that goes out of date by time alone, such as ages. */
+void view_wake_at(struct view *v, int64_t t);
+
+/* Draw S in a column of W cells at (Y, X), cut with an ellipsis, right
+ * aligned when RIGHT; nothing when W <= 0.  Returns the next column's X
+ * (one space between columns). */
+int view_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s,
+    int right);
 
 /* Every pane, in tab order (NULL-terminated).  Defined in views/registry.c. */
 extern const struct view_ops *const view_registry[];

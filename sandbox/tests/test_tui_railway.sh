@@ -55,9 +55,8 @@ typed() { tmux -L "$SOCK-$RUNS" send-keys -l "$1"; }
 esc() { keys Escape; sleep 0.3; }
 # filter_to TEXT: replace the pane's filter with TEXT.
 filter_to() {
-	local i
 	keys /
-	for ((i = 0; i < 24; i++)); do keys BSpace; done
+	keys C-u	# the line opens with the current filter: clear it
 	typed "$1"
 	keys Enter
 }

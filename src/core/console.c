@@ -382,8 +382,8 @@ console_status_text(struct console *c, char *buf, size_t len)
 	n = c->o.store != NULL ? store_source_count(c->o.store) : 0;
 	for (i = 0; i < n && used < len; i++) {
 		src = store_source_at(c->o.store, i);
-		used += (size_t)snprintf(buf + used, len - used, "%s=%d;", src->name,
-		    (int)src->state);
+		used += (size_t)snprintf(buf + used, len - used, "%s=%d:%s;", src->name,
+		    (int)src->state, src->detail);
 	}
 }
 
@@ -482,6 +482,9 @@ console_draw_status(struct console *c, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s:", src->name);
 		x += canvas_textn(cv, 0, x, w - 7 - x, st[src->state],
 		    store_state_name(src->state), strlen(store_state_name(src->state)));
+		if (src->detail[0] != '\0')
+			x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s",
+			    src->detail);
 	}
 	console_clock(c, clock, sizeof clock);
 	canvas_printf(cv, 0, w - 6, 6, STYLE_STATUSBAR_CLOCK, "%s ", clock);

@@ -158,6 +158,24 @@ store_source_set(struct store *s, const char *name, enum store_state st,
 		store_notify(s, STORE_TOPIC_COUNT);
 }
 
+void
+store_source_detail(struct store *s, const char *name, const char *detail)
+{
+	struct store_source *src = store_source_get(s, name);
+	char clean[sizeof src->detail] = "";
+
+	if (detail != NULL && *detail != '\0') {
+		char *t = text_sanitize(detail, strlen(detail), 0);
+
+		util_strlcpy(clean, t, sizeof clean);
+		free(t);
+	}
+	if (strcmp(src->detail, clean) == 0)
+		return;
+	memcpy(src->detail, clean, sizeof src->detail);
+	store_notify(s, STORE_TOPIC_COUNT);
+}
+
 size_t
 store_source_count(const struct store *s)
 {

@@ -1,6 +1,9 @@
 /* view.c - pane lifecycle. */
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "signalbox/canvas.h"
 #include "signalbox/view.h"
 #include "signalbox/xalloc.h"
 
@@ -85,4 +88,23 @@ view_list_fit(struct view_list *l, size_t n, int page)
 		l->top = l->sel - (size_t)page + 1;
 	if (l->top > 0 && l->top + (size_t)page > n)
 		l->top = n > (size_t)page ? n - (size_t)page : 0;
+}
+
+void
+view_wake_at(struct view *v, int64_t t)
+{
+	if (t > 0 && (v->next_change_ms == 0 || t < v->next_change_ms))
+		v->next_change_ms = t;
+}
+
+int
+view_col(struct canvas *cv, int y, int x, int w, enum style_id st, const char *s, int right)
+{
+	if (w <= 0)
+		return x;
+	if (right)
+		canvas_text_right(cv, y, x + w, st, s);
+	else
+		canvas_textn(cv, y, x, w, st, s, strlen(s));
+	return x + w + 1;
 }

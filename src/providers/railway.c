@@ -1421,6 +1421,22 @@ rw_fail_set(struct rw_reply *r, enum rw_fail f, const char *fmt, ...)
 	rw_clean_into(r->error, sizeof r->error, raw);
 }
 
+/* The budget as a figure for the status bar: "api 912/1000", "paused"
+ * while the governor holds polling back, "429 wait" during a Retry-After. */
+static void
+rw_show_budget(struct railway *rw)
+{
+	char text[48] = "";
+
+	if (rw->wait_until > loop_now_ms(rw->loop))
+		snprintf(text, sizeof text, "429 wait");
+	else if (rw->paused)
+		snprintf(text, sizeof text, "budget %ld left, paused", rw->rl_remaining);
+	else if (rw->rl_known && rw->rl_limit > 0 && rw->rl_remaining >= 0)
+		snprintf(text, sizeof text, "api %ld/%ld", rw->rl_remaining, rw->rl_limit);
+	store_source_detail(rw->store, RAILWAY_SOURCE, text);
+}
+
 /* Read X-RateLimit-* from RESP into the budget. */
 static void
 rw_read_budget(struct railway *rw, const struct http_resp *resp)
@@ -1448,6 +1464,7 @@ rw_read_budget(struct railway *rw, const struct http_resp *resp)
 	}
 	if (http_header_get(resp->headers, resp->headers_len, "X-RateLimit-Reset", v, sizeof v))
 		rw->rl_reset_ms = rw_parse_reset(v, util_wall_ms());
+	rw_show_budget(rw);
 }
 
 /* "Not Authorized" and friends get a hint on what to check. */
@@ -1816,6 +1833,7 @@ rw_schedule_next(struct railway *rw)
 	} else {
 		rw->paused = 0;
 	}
+	rw_show_budget(rw);
 	rw->cur_poll_ms = ms;
 	rw_schedule(rw, (uint64_t)ms);
 }
@@ -1830,6 +1848,7 @@ rw_start_limit_wait(struct railway *rw, int64_t ms)
 		rw->wait_until_wall = util_wall_ms() + ms;
 	}
 	diag_log(DIAG_WARN, "railway: rate limited, waiting %llds", (long long)(ms / 1000));
+	rw_show_budget(rw);
 }
 
 static void

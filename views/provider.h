@@ -1,0 +1,25 @@
+/* provider.h - what the provider's panes (overview, deployments, replicas,
+ * vars) share: colours of deployment states, freshness, and the empty
+ * pane that says why there is nothing.  Internal to views/. */
+#ifndef SIGNALBOX_VIEWS_PROVIDER_H
+#define SIGNALBOX_VIEWS_PROVIDER_H
+
+#include "signalbox/railway.h"
+#include "signalbox/store.h"
+#include "signalbox/style.h"
+
+struct canvas;
+
+/* The theme role for a deployment status of kind K. */
+enum style_id provider_kind_style(enum railway_kind k);
+
+/* The provider's data is old: its refreshes fail (STALE) or it errs. */
+int provider_is_stale(int have_src, const struct store_source *src);
+
+/* The pane with no snapshot yet: no provider configured (and how to add
+ * one), FETCHING ("Fetching the variables…") while the first request is in
+ * flight, or the provider's error in words. */
+void provider_draw_empty(struct canvas *cv, int have_src, const struct store_source *src,
+    const char *fetching);
+
+#endif
