@@ -14,6 +14,7 @@ ensure_debs() {
 	done
 	(( ${#missing[@]} )) || return 0
 	sb_say "installing Debian packages: ${missing[*]}"
+	mkdir -p "${SB_LOGS:-/tmp}"
 	(( $(id -u) == 0 )) || sudo=sudo
 	# One install at a time (parallel tests); apt's own locks only fail fast.
 	(
@@ -35,6 +36,7 @@ ensure_npm() {
 	[[ -f $dir/package-lock.json ]] || sb_die "$dir has no package-lock.json"
 	[[ -f $hidden && ! $dir/package-lock.json -nt $hidden ]] && return 0
 	log=${SB_LOGS:-/tmp}/npm-$(basename "$dir").log
+	mkdir -p "${log%/*}"	# a fresh clone has no run dir yet
 	(
 		exec 8>"/tmp/signalbox-sandbox-npm-$(printf '%s' "$dir" | sha256sum | cut -c1-12).lock"
 		flock -w 300 8 || exit 1
