@@ -1859,6 +1859,16 @@ console_find(const struct console *c, const char *name)
 	return NULL;
 }
 
+/* Bring V up to date with the store and its filter before it acts on a
+ * key: keys typed faster than frames (a filter, then an action) must act
+ * on the rows the filter leaves, not on those of the last frame. */
+static void
+console_view_sync(struct console *c, struct view *v)
+{
+	if (v != NULL && v->ops->update != NULL && c->o.store != NULL)
+		v->ops->update(v, c->o.store);
+}
+
 /* A ':' command for an action of another pane ("scale" belongs to
  * replicas) goes to that pane, whichever is shown.  1 when it took it. */
 static int
@@ -1870,8 +1880,10 @@ console_run_in_scope(struct console *c, enum action a, const struct key_event *e
 	if (ev->key != KEYC_NONE || ai == NULL || strcmp(ai->scope, "global") == 0)
 		return 0;
 	owner = console_find(c, ai->scope);
-	if (owner == NULL || owner == console_active(c) || owner->ops->key == NULL ||
-	    !owner->ops->key(owner, a, ev))
+	if (owner == NULL || owner == console_active(c) || owner->ops->key == NULL)
+		return 0;
+	console_view_sync(c, owner);
+	if (!owner->ops->key(owner, a, ev))
 		return 0;
 	owner->dirty = 1;
 	return 1;
@@ -1883,6 +1895,7 @@ console_run_action(struct console *c, enum action a, const struct key_event *ev)
 	struct view *v = console_active(c);
 	struct err e;
 
+	console_view_sync(c, v);
 	if (v != NULL && v->ops->key != NULL && v->ops->key(v, a, ev)) {
 		console_view_dirty(c);
 		if (v->ops->draw_detail != NULL)
