@@ -69,6 +69,7 @@ bench: deps build
 	bench/startup.sh
 	bench/idle.sh
 	bench/endpoints1000.sh
+	bench/api_budget.sh
 
 clean:
 	rm -rf build build-ci build-e2e bench/out

@@ -156,8 +156,8 @@ done
 kill -0 "$CONSOLE_PID" 2>/dev/null && echo "bench/$BENCH_NAME: the console did not quit on 'q'" >&2
 tmux -L "$SOCK" kill-server 2>/dev/null || true
 
-[[ $RESET0 == "$RESET2" ]] ||
-	bench_die "the token's hourly window was reset during the run (X-RateLimit-Reset $RESET0 → $RESET2): counts are void, run again"
+[[ $RESET0 == "$RESET1" && $RESET1 == "$RESET2" ]] ||
+	bench_die "the token's hourly window was reset during the run (X-RateLimit-Reset $RESET0 → $RESET1 → $RESET2): counts are void, run again"
 F_ALL=$(refused "$SEQ0") F_STEADY=$(refused "$SEQ1")
 # each probe is one request of the token: the later probe of a pair is in
 # the difference, the earlier one is not

@@ -723,6 +723,11 @@ deployments_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct deployments_view *dv = v->priv;
 
+	if (a == ACTION_REFRESH) {
+		provider_refresh(v);
+		return 1;
+	}
+
 	(void)ev;
 	if (view_list_key(&dv->list, a)) {
 		v->dirty = 1;

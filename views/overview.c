@@ -464,6 +464,11 @@ overview_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct overview_view *ov = v->priv;
 
+	if (a == ACTION_REFRESH) {
+		provider_refresh(v);
+		return 1;
+	}
+
 	(void)ev;
 	if (view_list_key(&ov->list, a)) {
 		v->dirty = 1;

@@ -61,3 +61,14 @@ provider_draw_empty(struct canvas *cv, int have_src, const struct store_source *
 	canvas_text(cv, 3, 1, STYLE_DIM, "signalbox retries with backoff; the status bar "
 	    "shows the state.");
 }
+
+void
+provider_refresh(struct view *v)
+{
+	if (v->host == NULL)
+		return;
+	if (v->host->refresh != NULL)
+		v->host->refresh(v->host->ud);
+	else if (v->host->message != NULL)
+		v->host->message(v->host->ud, 1, "no provider to refresh");
+}

@@ -9,6 +9,7 @@
 #include "signalbox/style.h"
 
 struct canvas;
+struct view;
 
 /* The theme role for a deployment status of kind K. */
 enum style_id provider_kind_style(enum railway_kind k);
@@ -21,5 +22,8 @@ int provider_is_stale(int have_src, const struct store_source *src);
  * flight, or the provider's error in words. */
 void provider_draw_empty(struct canvas *cv, int have_src, const struct store_source *src,
     const char *fetching);
+
+/* The refresh action in a provider pane: ask the host to fetch now. */
+void provider_refresh(struct view *v);
 
 #endif

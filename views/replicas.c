@@ -743,6 +743,11 @@ replicas_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
 	struct replicas_view *rv = v->priv;
 
+	if (a == ACTION_REFRESH) {
+		provider_refresh(v);
+		return 1;
+	}
+
 	if (view_list_key(&rv->list, a)) {
 		v->dirty = 1;
 		return 1;

@@ -560,6 +560,11 @@ vars_view_key(struct view *v, enum action a, const struct key_event *ev)
 	struct vars_view *vv = v->priv;
 	size_t before = vv->list.sel;
 
+	if (a == ACTION_REFRESH) {
+		provider_refresh(v);
+		return 1;
+	}
+
 	if (view_list_key(&vv->list, a)) {
 		if (vv->list.sel != before)
 			vars_forget(vv);

@@ -43,6 +43,8 @@ struct view_host {
 	 * confirmed, audited and carried out by the application (act.h),
 	 * the outcome on the status line; NULL when nothing can carry it */
 	void (*act)(void *ud, const struct policy_req *req);
+	/* fetch the provider's data now (the refresh action); NULL: none */
+	void (*refresh)(void *ud);
 };
 
 struct view_ops {

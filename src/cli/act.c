@@ -15,6 +15,7 @@
 #include "signalbox/err.h"
 #include "signalbox/policy.h"
 #include "signalbox/railway.h"
+#include "signalbox/util.h"
 #include "signalbox/xalloc.h"
 
 struct act_job {
@@ -152,6 +153,21 @@ act_send(struct act_job *j, struct err *e)
 	}
 }
 
+/* "sent", or how long the rate limit holds it back. */
+static void
+act_say_sent(struct act *a, const struct act_job *j)
+{
+	struct railway_budget b;
+	int64_t now = util_wall_ms();
+
+	railway_budget_get(a->railway, &b);
+	if (b.wait_until_ms > now)
+		console_message(a->console, 0, "%s: waiting for the rate limit (%llds), then sent",
+		    j->what, (long long)((b.wait_until_ms - now + 999) / 1000));
+	else
+		console_message(a->console, 0, "%s: sent", j->what);
+}
+
 static void
 act_answered(void *ud, const struct console_request_result *r)
 {
@@ -190,7 +206,7 @@ act_answered(void *ud, const struct console_request_result *r)
 		act_job_unlink(j);
 		return;
 	}
-	console_message(a->console, 0, "%s: sent", j->what);
+	act_say_sent(a, j);
 }
 
 void

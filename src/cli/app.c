@@ -194,6 +194,19 @@ app_host_act(void *ud, const struct policy_req *req)
 		act_request(a->act, req);
 }
 
+static void
+app_host_refresh(void *ud)
+{
+	struct app *a = ud;
+
+	if (a->railway == NULL) {
+		console_message(a->console, 1, "no provider to refresh (provider: in the config)");
+		return;
+	}
+	railway_refresh_now(a->railway);
+	console_message(a->console, 0, "refreshing from the provider");
+}
+
 /* A revealed value goes to the pane that shows variables, if it is the
  * one in front (it asked); otherwise it is dropped unseen. */
 static void
@@ -261,6 +274,7 @@ app_run_console(const struct app_opts *opts)
 	a.host.health = a.health;
 	a.host.keymap = opts->keymap;
 	a.host.act = app_host_act;
+	a.host.refresh = app_host_refresh;
 	memset(&co, 0, sizeof co);
 	co.cfg = opts->cfg;
 	co.store = a.store;

@@ -1692,6 +1692,11 @@ rw_update_state(struct railway *rw, int fresh_ok)
 		st = STORE_STATE_STALE;
 		util_strlcpy(text, rw->err_kind[RW_SNAPSHOT] != RW_FAIL_NONE ?
 		    rw->err_text[RW_SNAPSHOT] : rw->err_text[RW_RESOLVE], sizeof text);
+	} else if (rw->wait_until > loop_now_ms(rw->loop)) {
+		/* a 429 (to a poll or to an action) holds every refresh back */
+		st = STORE_STATE_STALE;
+		snprintf(text, sizeof text, "rate limit reached (HTTP 429): refreshing again in %llds",
+		    (long long)((rw->wait_until - loop_now_ms(rw->loop) + 999) / 1000));
 	} else if (rw->err_kind[RW_HISTORY] != RW_FAIL_NONE ||
 	    rw->err_kind[RW_VARS] != RW_FAIL_NONE) {
 		enum rw_kind k = rw->err_kind[RW_HISTORY] != RW_FAIL_NONE ? RW_HISTORY : RW_VARS;
@@ -1849,6 +1854,7 @@ rw_start_limit_wait(struct railway *rw, int64_t ms)
 	}
 	diag_log(DIAG_WARN, "railway: rate limited, waiting %llds", (long long)(ms / 1000));
 	rw_show_budget(rw);
+	rw_update_state(rw, 0);
 }
 
 static void
