@@ -53,6 +53,7 @@ struct deployments_view {
 	struct store_source src;		/* copy of the provider's state */
 	int have_src;
 	char filter[sizeof(((struct view *)0)->filter)];
+	char focus[sizeof(((struct view *)0)->focus)];	/* the focus the rows were built for */
 	struct dep_row *rows;		/* rows that pass the filter, newest first */
 	size_t *active;			/* per history service: index of the serving deployment, DEP_NONE */
 	struct view_list list;
@@ -177,7 +178,8 @@ dep_rebuild(struct view *v, const char *sel_id)
 
 		dv->active[i] = dep_find_active(dv, i);
 		for (size_t j = 0; j < h->n; j++)
-			if (dep_matches(h, &h->deployments[j], v->filter))
+			if (provider_in_focus(v, h->service_id) &&
+			    dep_matches(h, &h->deployments[j], v->filter))
 				dv->rows[n++] = (struct dep_row){ h->deployments[j].created_ms, i, j };
 	}
 	qsort(dv->rows, n, sizeof *dv->rows, dep_row_cmp);
@@ -206,7 +208,8 @@ deployments_view_update(struct view *v, const struct store *store)
 		dv->have_src = 1;
 		v->dirty = 1;
 	}
-	if (gen == dv->gen && pgen == dv->proj_gen && strcmp(dv->filter, v->filter) == 0)
+	if (gen == dv->gen && pgen == dv->proj_gen && strcmp(dv->filter, v->filter) == 0 &&
+	    strcmp(dv->focus, v->focus) == 0)
 		return;
 	if (dv->hist != NULL && dv->list.n > 0)
 		sel_id = xstrdup(dep_at(dv, &dv->rows[dv->list.sel])->id);
@@ -224,6 +227,7 @@ deployments_view_update(struct view *v, const struct store *store)
 		dv->proj_gen = pgen;
 	}
 	util_strlcpy(dv->filter, v->filter, sizeof dv->filter);
+	util_strlcpy(dv->focus, v->focus, sizeof dv->focus);
 	dep_rebuild(v, sel_id);
 	free(sel_id);
 	v->dirty = 1;
@@ -361,6 +365,7 @@ dep_title(struct view *v, struct canvas *cv)
 		    age, dv->src.error[0] != '\0' ? dv->src.error : "refresh failing");
 		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
+	x += provider_focus_title(v, cv, x);
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
 		    v->filter, dv->list.n);
@@ -727,6 +732,8 @@ deployments_view_key(struct view *v, enum action a, const struct key_event *ev)
 		provider_refresh(v);
 		return 1;
 	}
+	if (a == ACTION_BACK && provider_focus_back(v))
+		return 1;
 
 	(void)ev;
 	if (view_list_key(&dv->list, a)) {

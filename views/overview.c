@@ -14,6 +14,7 @@
 #include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/config.h"
+#include "signalbox/console.h"
 #include "signalbox/health.h"
 #include "signalbox/railway.h"
 #include "signalbox/store.h"
@@ -471,9 +472,16 @@ overview_view_key(struct view *v, enum action a, const struct key_event *ev)
 
 	(void)ev;
 	if (view_list_key(&ov->list, a)) {
+		const struct railway_service *sel = overview_selected(v);
+
+		/* selecting a service narrows the other provider panes to it */
+		if (sel != NULL && v->host != NULL && v->host->console != NULL)
+			console_set_focus(v->host->console, sel->id, sel->name);
 		v->dirty = 1;
 		return 1;
 	}
+	if (a == ACTION_BACK && provider_focus_back(v))
+		return 1;
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "provider.h"
 #include "signalbox/canvas.h"
 #include "signalbox/config.h"
+#include "signalbox/console.h"
 #include "signalbox/view.h"
 
 int
@@ -71,4 +72,31 @@ provider_refresh(struct view *v)
 		v->host->refresh(v->host->ud);
 	else if (v->host->message != NULL)
 		v->host->message(v->host->ud, 1, "no provider to refresh");
+}
+
+int
+provider_in_focus(const struct view *v, const char *id)
+{
+	return v->focus[0] == '\0' || strcmp(v->focus, id) == 0;
+}
+
+int
+provider_focus_title(const struct view *v, struct canvas *cv, int x)
+{
+	if (v->focus[0] == '\0')
+		return 0;
+	return canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   %s only (Esc: all services)",
+	    v->focus_name[0] != '\0' ? v->focus_name : v->focus);
+}
+
+int
+provider_focus_back(struct view *v)
+{
+	if (v->focus[0] == '\0' || v->detail_open || v->filter[0] != '\0' ||
+	    v->host == NULL || v->host->console == NULL)
+		return 0;
+	console_set_focus(v->host->console, NULL, NULL);
+	if (v->host->message != NULL)
+		v->host->message(v->host->ud, 0, "showing every service");
+	return 1;
 }

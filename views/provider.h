@@ -23,6 +23,17 @@ int provider_is_stale(int have_src, const struct store_source *src);
 void provider_draw_empty(struct canvas *cv, int have_src, const struct store_source *src,
     const char *fetching);
 
+/* Whether service ID passes V's focus (none, or that service). */
+int provider_in_focus(const struct view *v, const char *id);
+
+/* ", api only (Esc: all)" into the title at (0, X) when V has a focus;
+ * returns the columns drawn. */
+int provider_focus_title(const struct view *v, struct canvas *cv, int x);
+
+/* Esc in a provider pane with nothing else to close: drop the focus.  1
+ * when it did. */
+int provider_focus_back(struct view *v);
+
 /* The refresh action in a provider pane: ask the host to fetch now. */
 void provider_refresh(struct view *v);
 

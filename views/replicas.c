@@ -52,6 +52,7 @@ struct replicas_view {
 	struct store_source src;		/* copy of the provider's state */
 	int have_src;
 	char filter[sizeof(((struct view *)0)->filter)];
+	char focus[sizeof(((struct view *)0)->focus)];	/* the focus the rows were built for */
 	struct rep_track *tracks;	/* every (service, region) of snap, in its order */
 	size_t n_tracks;
 	struct rep_row *rows;		/* rows that pass the filter */
@@ -152,10 +153,13 @@ rep_rebuild(struct view *v, const char *sel_service, const char *sel_region)
 	for (size_t i = 0; s != NULL && i < s->n_services; i++) {
 		const struct railway_service *sv = &s->services[i];
 
-		if (sv->n_regions == 0 && rep_matches(sv, NULL, v->filter))
+		int in = provider_in_focus(v, sv->id);
+
+		if (in && sv->n_regions == 0 && rep_matches(sv, NULL, v->filter))
 			rv->rows[n++] = (struct rep_row){ i, REP_NONE, REP_NONE };
+		/* k counts every region (tracks), shown or not */
 		for (size_t j = 0; j < sv->n_regions; j++, k++)
-			if (rep_matches(sv, &sv->regions[j], v->filter))
+			if (in && rep_matches(sv, &sv->regions[j], v->filter))
 				rv->rows[n++] = (struct rep_row){ i, j, k };
 	}
 	view_list_fit(&rv->list, n, 0);
@@ -193,7 +197,8 @@ replicas_view_update(struct view *v, const struct store *store)
 		rv->have_src = 1;
 		v->dirty = 1;
 	}
-	if (gen == rv->gen && strcmp(rv->filter, v->filter) == 0)
+	if (gen == rv->gen && strcmp(rv->filter, v->filter) == 0 &&
+	    strcmp(rv->focus, v->focus) == 0)
 		return;
 	if (rv->snap != NULL && rv->list.n > 0) {
 		const struct rep_row *r = &rv->rows[rv->list.sel];
@@ -212,6 +217,7 @@ replicas_view_update(struct view *v, const struct store *store)
 		rep_track_all(rv);
 	}
 	util_strlcpy(rv->filter, v->filter, sizeof rv->filter);
+	util_strlcpy(rv->focus, v->focus, sizeof rv->focus);
 	rep_rebuild(v, sel_service, sel_region);
 	free(sel_service);
 	free(sel_region);
@@ -397,6 +403,7 @@ rep_title(struct view *v, struct canvas *cv)
 		    age, rv->src.error[0] != '\0' ? rv->src.error : "refresh failing");
 		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
+	x += provider_focus_title(v, cv, x);
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
 		    v->filter, rv->list.n);
@@ -747,6 +754,8 @@ replicas_view_key(struct view *v, enum action a, const struct key_event *ev)
 		provider_refresh(v);
 		return 1;
 	}
+	if (a == ACTION_BACK && provider_focus_back(v))
+		return 1;
 
 	if (view_list_key(&rv->list, a)) {
 		v->dirty = 1;

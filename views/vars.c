@@ -53,6 +53,7 @@ struct vars_view {
 	struct store_source src;		/* copy of the provider's state */
 	int have_src;
 	char filter[sizeof(((struct view *)0)->filter)];
+	char focus[sizeof(((struct view *)0)->focus)];	/* the focus the rows were built for */
 	struct var_row *rows;		/* rows that pass the filter */
 	struct view_list list;
 	struct var_reveal rev;
@@ -177,7 +178,9 @@ vars_rebuild(struct view *v, const char *sel_set, const char *sel_name)
 	vv->rows = xreallocarray(vv->rows, total ? total : 1, sizeof *vv->rows);
 	for (size_t i = 0; s != NULL && i < s->n_sets; i++)
 		for (size_t j = 0; j < s->sets[i].n; j++)
-			if (vars_matches(&s->sets[i].vars[j], v->filter))
+			if ((s->sets[i].service_id[0] == '\0' ||
+			    provider_in_focus(v, s->sets[i].service_id)) &&
+			    vars_matches(&s->sets[i].vars[j], v->filter))
 				vv->rows[n++] = (struct var_row){ i, j };
 	view_list_fit(&vv->list, n, 0);
 	for (size_t i = 0; sel_name != NULL && i < n; i++) {
@@ -218,7 +221,8 @@ vars_view_update(struct view *v, const struct store *store)
 		vv->proj_gen = pgen;
 		v->dirty = 1;
 	}
-	if (gen == vv->gen && strcmp(vv->filter, v->filter) == 0)
+	if (gen == vv->gen && strcmp(vv->filter, v->filter) == 0 &&
+	    strcmp(vv->focus, v->focus) == 0)
 		return;
 	if ((r = vars_selected_row(vv)) != NULL) {
 		sel_set = xstrdup(vv->snap->sets[r->set].service_id);
@@ -232,6 +236,7 @@ vars_view_update(struct view *v, const struct store *store)
 		vv->gen = gen;
 	}
 	util_strlcpy(vv->filter, v->filter, sizeof vv->filter);
+	util_strlcpy(vv->focus, v->focus, sizeof vv->focus);
 	vars_rebuild(v, sel_set, sel_name);
 	free(sel_set);
 	free(sel_name);
@@ -307,6 +312,7 @@ vars_title(struct view *v, struct canvas *cv)
 		    age, vv->src.error[0] != '\0' ? vv->src.error : "refresh failing");
 		view_wake_at(v, v->now_ms + util_age_next_change(v->now_ms - s->fetched_ms));
 	}
+	x += provider_focus_title(v, cv, x);
 	if (v->filter[0] != '\0')
 		canvas_printf(cv, 0, x, -1, STYLE_MATCH, "   filter '%s': %zu shown",
 		    v->filter, vv->list.n);
@@ -564,6 +570,8 @@ vars_view_key(struct view *v, enum action a, const struct key_event *ev)
 		provider_refresh(v);
 		return 1;
 	}
+	if (a == ACTION_BACK && provider_focus_back(v))
+		return 1;
 
 	if (view_list_key(&vv->list, a)) {
 		if (vv->list.sel != before)

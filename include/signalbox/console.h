@@ -180,6 +180,10 @@ int console_dialog_open(struct console *c, const struct console_dialog_spec *spe
  * to finish); nothing while a dialog is open. */
 void console_prompt(struct console *c, const char *text);
 
+/* Narrow the provider's panes to service ID (its NAME for titles); NULL
+ * or "" shows every service again. */
+void console_set_focus(struct console *c, const char *id, const char *name);
+
 /* Whether a dialog is open. */
 int console_dialog_is_open(const struct console *c);
 

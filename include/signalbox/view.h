@@ -77,6 +77,9 @@ struct view {
 				   by time alone (ages), 0 = never; set by draw */
 	int detail_open;	/* detail shown instead of the list (single layout) */
 	char filter[128];	/* '/' filter text, "" = none */
+	/* the service selected in the overview (its id and name, "" = none):
+	 * the provider's other panes narrow to it (console_set_focus) */
+	char focus[64], focus_name[64];
 };
 
 /* Allocate a view for OPS, calloc priv and call init.  NULL if init fails. */

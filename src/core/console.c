@@ -1656,6 +1656,21 @@ console_open_prompt(struct console *c, enum prompt_kind kind, const char *initia
 }
 
 void
+console_set_focus(struct console *c, const char *id, const char *name)
+{
+	for (size_t i = 0; i < c->n_views; i++) {
+		struct view *v = c->views[i];
+
+		if (strcmp(v->focus, id != NULL ? id : "") == 0)
+			continue;
+		util_strlcpy(v->focus, id != NULL ? id : "", sizeof v->focus);
+		util_strlcpy(v->focus_name, id != NULL && name != NULL ? name : "",
+		    sizeof v->focus_name);
+		v->dirty = 1;
+	}
+}
+
+void
 console_prompt(struct console *c, const char *text)
 {
 	if (!c->dialog.open)

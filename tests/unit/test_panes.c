@@ -775,6 +775,37 @@ test_vars_filter(void **state)
 	view_free(&v);
 }
 
+/* The overview's selected service narrows the other panes; shared
+ * variables stay; Esc (back) shows every service again. */
+static void
+test_focus(void **state)
+{
+	struct fixture *f = *state;
+	const struct view_ops *const narrowed[] = { &deployments_view_ops, &replicas_view_ops,
+	    &vars_view_ops };
+	char *s;
+
+	for (size_t i = 0; i < sizeof narrowed / sizeof narrowed[0]; i++) {
+		struct view *v = pane(f, narrowed[i]);
+
+		snprintf(v->focus, sizeof v->focus, "svc-worker-19c2");
+		snprintf(v->focus_name, sizeof v->focus_name, "worker");
+		s = render(f, v, 120, 24, LIST);
+		assert_in(s, "worker only (Esc: all services)");
+		assert_in(s, "worker");
+		assert_null(strstr(s, "web"));	/* another service: hidden */
+		if (narrowed[i] == &vars_view_ops)
+			assert_in(s, "shared");
+		free(s);
+		v->focus[0] = '\0';
+		s = render(f, v, 120, 24, LIST);
+		assert_null(strstr(s, "only (Esc"));
+		assert_in(s, "api");
+		free(s);
+		view_free(&v);
+	}
+}
+
 /* --- every pane ----------------------------------------------------------- */
 
 static const struct view_ops *const all_panes[] = {
@@ -952,6 +983,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vars_golden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vars_reveal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vars_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_focus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_states, setup_empty, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_snapshots, setup, teardown),
