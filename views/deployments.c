@@ -202,12 +202,8 @@ deployments_view_update(struct view *v, const struct store *store)
 	const struct store_source *src = store_source_find(store, RAILWAY_SOURCE);
 	char *sel_id = NULL;
 
-	if (src != NULL && (!dv->have_src || src->state != dv->src.state ||
-	    src->last_ok_ms != dv->src.last_ok_ms || strcmp(src->error, dv->src.error) != 0)) {
-		dv->src = *src;
-		dv->have_src = 1;
+	if (provider_sync_source(&dv->have_src, &dv->src, src))
 		v->dirty = 1;
-	}
 	if (gen == dv->gen && pgen == dv->proj_gen && strcmp(dv->filter, v->filter) == 0 &&
 	    strcmp(dv->focus, v->focus) == 0)
 		return;

@@ -130,12 +130,8 @@ overview_view_update(struct view *v, const struct store *store)
 	const struct health_snap *hs = store_get(store, STORE_TOPIC_HEALTH, &hgen);
 	const struct store_source *src = store_source_find(store, RAILWAY_SOURCE);
 
-	if (src != NULL && (!ov->have_src || src->state != ov->src.state ||
-	    src->last_ok_ms != ov->src.last_ok_ms || strcmp(src->error, ov->src.error) != 0)) {
-		ov->src = *src;
-		ov->have_src = 1;
+	if (provider_sync_source(&ov->have_src, &ov->src, src))
 		v->dirty = 1;
-	}
 	if (hgen != ov->health_gen) {
 		ov->health_gen = hgen;
 		ov->health = hs;

@@ -26,6 +26,18 @@ provider_kind_style(enum railway_kind k)
 }
 
 int
+provider_sync_source(int *have_src, struct store_source *copy, const struct store_source *src)
+{
+	if (src == NULL || (*have_src && src->state == copy->state &&
+	    src->last_ok_ms == copy->last_ok_ms && strcmp(src->error, copy->error) == 0 &&
+	    strcmp(src->detail, copy->detail) == 0))
+		return 0;
+	*copy = *src;
+	*have_src = 1;
+	return 1;
+}
+
+int
 provider_is_stale(int have_src, const struct store_source *src)
 {
 	return have_src && (src->state == STORE_STATE_STALE || src->state == STORE_STATE_ERROR);

@@ -14,6 +14,11 @@ struct view;
 /* The theme role for a deployment status of kind K. */
 enum style_id provider_kind_style(enum railway_kind k);
 
+/* Copy the provider's state SRC (may be NULL) into *COPY when it changed
+ * (state, last success, error or status-bar figure); 1 when it did. */
+int provider_sync_source(int *have_src, struct store_source *copy,
+    const struct store_source *src);
+
 /* The provider's data is old: its refreshes fail (STALE) or it errs. */
 int provider_is_stale(int have_src, const struct store_source *src);
 

@@ -191,12 +191,8 @@ replicas_view_update(struct view *v, const struct store *store)
 	const struct store_source *src = store_source_find(store, RAILWAY_SOURCE);
 	char *sel_service = NULL, *sel_region = NULL;
 
-	if (src != NULL && (!rv->have_src || src->state != rv->src.state ||
-	    src->last_ok_ms != rv->src.last_ok_ms || strcmp(src->error, rv->src.error) != 0)) {
-		rv->src = *src;
-		rv->have_src = 1;
+	if (provider_sync_source(&rv->have_src, &rv->src, src))
 		v->dirty = 1;
-	}
 	if (gen == rv->gen && strcmp(rv->filter, v->filter) == 0 &&
 	    strcmp(rv->focus, v->focus) == 0)
 		return;

@@ -203,12 +203,8 @@ vars_view_update(struct view *v, const struct store *store)
 	const struct var_row *r;
 	char *sel_set = NULL, *sel_name = NULL;
 
-	if (src != NULL && (!vv->have_src || src->state != vv->src.state ||
-	    src->last_ok_ms != vv->src.last_ok_ms || strcmp(src->error, vv->src.error) != 0)) {
-		vv->src = *src;
-		vv->have_src = 1;
+	if (provider_sync_source(&vv->have_src, &vv->src, src))
 		v->dirty = 1;
-	}
 	/* a revealed value lives only while it is looked at */
 	if (vv->rev.shown != NULL && (v->now_ms >= vv->rev.until_ms ||
 	    (v->host != NULL && v->host->console != NULL &&
