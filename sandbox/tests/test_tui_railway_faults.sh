@@ -246,7 +246,9 @@ check "overview title: stale, with the 429 in words" on_screen 3 \
 echo "# overview title: $(screen | grep -m1 -Eo 'Overview +sandbox.*stale: data.*HTTP 429[^│]*' | sed 's/ *$//')"
 keys Enter
 CONFIRMED_AT=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-check "status line: scale sent" on_screen 5 'scale api: sent'
+# confirmed during the limit: the status line says it waits, and how long
+check "status line: scale waits for the rate limit" on_screen 5 \
+	'scale api: waiting for the rate limit \([0-9]+s\), then sent'
 echo "# status bar during the limit: $(status_bar)"
 check "the status bar says the console waits for the rate limit" on_screen 3 'railway:stale .*(429 wait|waiting)'
 check "confirmed while the limit is on ($CONFIRMED_AT < $RL_UNTIL)" test "$CONFIRMED_AT" \< "$RL_UNTIL"
