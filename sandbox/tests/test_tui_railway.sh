@@ -19,67 +19,9 @@ E=$RAILWAY_ENVIRONMENT_ID
 export XDG_STATE_HOME=$SANDBOX_RUN_DIR/state
 AUDIT=$XDG_STATE_HOME/signalbox/audit.jsonl
 SOCK=sbx-tui-$$
-RUNS=0
-TUI_PID=
 
-# ---- tmux ---------------------------------------------------------------------------
-# tui_start [ARGS...]: the console at 120x40 on a fresh tmux server.
-tui_start() {
-	tui_stop
-	RUNS=$((RUNS + 1))
-	local script=$SANDBOX_RUN_DIR/tui-$RUNS.sh
-	{
-		echo "#!/usr/bin/env bash"
-		echo ". $(printf '%q' "$SANDBOX_RUN_DIR/env")"
-		printf 'exec %q -c %q -v %q' "$SIGNALBOX_BIN" "$SANDBOX_RUN_DIR/signalbox.yml" \
-			"$SANDBOX_RUN_DIR/tui-$RUNS.log"
-		(($# == 0)) || printf ' %q' "$@"
-		echo
-	} >"$script"
-	chmod +x "$script"
-	# the pane outlives the console for a while, so a crash stays readable
-	tmux -L "$SOCK-$RUNS" -f /dev/null new-session -d -x 120 -y 40 \
-		"env TERM=screen-256color XDG_STATE_HOME=$(printf '%q' "$XDG_STATE_HOME") $script; echo \"[exit \$?]\"; sleep 60"
-	TUI_PID=$(tmux -L "$SOCK-$RUNS" display-message -p '#{pane_pid}')
-}
-tui_stop() {
-	[[ $RUNS -gt 0 ]] || return 0
-	tmux -L "$SOCK-$RUNS" send-keys q 2>/dev/null || true
-	sleep 0.3
-	tmux -L "$SOCK-$RUNS" kill-server 2>/dev/null || true
-}
-screen() { tmux -L "$SOCK-$RUNS" capture-pane -p; }
-keys() { tmux -L "$SOCK-$RUNS" send-keys "$@"; }
-typed() { tmux -L "$SOCK-$RUNS" send-keys -l "$1"; }
-# Escape alone (an Escape followed at once by a key reads as Meta-key).
-esc() { keys Escape; sleep 0.3; }
-# filter_to TEXT: replace the pane's filter with TEXT.
-filter_to() {
-	keys /
-	keys C-u	# the line opens with the current filter: clear it
-	typed "$1"
-	keys Enter
-}
-# on_screen SECONDS REGEX: the screen matches within SECONDS.
-on_screen() {
-	local i
-	for ((i = 0; i < $1 * 10; i++)); do
-		screen | grep -Eq -- "$2" && return 0
-		sleep 0.1
-	done
-	echo "# screen did not show /$2/ within $1 s:" >&2
-	screen | sed 's/^/#   /' >&2
-	return 1
-}
-# confirm_typed REASON: answer a typed confirmation in production.
-confirm_typed() {
-	on_screen 5 'Type production to confirm' || return 1
-	sleep 0.4	# keys right after a dialog opens are ignored on purpose
-	typed production
-	keys Tab
-	typed "$1"
-	keys Tab Tab Enter
-}
+. "$(dirname "$0")/tui.sh"
+
 trap 'tui_stop; t_teardown' EXIT
 
 # ---- helpers over the front ----------------------------------------------------------
@@ -195,7 +137,7 @@ eventually 5 "moving away hides it again" hidden
 tui_stop
 
 # ---- read-only ------------------------------------------------------------------------------
-tui_start --read-only
+tui_start -- --read-only
 check "read-only console starts" on_screen 15 'SUCCESS +api'
 keys 3 D
 check "deploy refused in read-only mode" on_screen 5 'deploy refused'
