@@ -70,6 +70,7 @@ bench: deps build
 	bench/idle.sh
 	bench/endpoints1000.sh
 	bench/api_budget.sh
+	bench/logs.sh
 
 clean:
 	rm -rf build build-ci build-e2e bench/out

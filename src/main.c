@@ -11,6 +11,7 @@
 #include "signalbox/config.h"
 #include "signalbox/diag.h"
 #include "signalbox/keymap.h"
+#include "signalbox/logs_cmd.h"
 #include "signalbox/railway_cmd.h"
 #include "signalbox/theme.h"
 #include "signalbox/util.h"
@@ -23,6 +24,7 @@ usage(FILE *out)
 	    "       signalbox check [--json]          run every health check once\n"
 	    "       signalbox config check|dump|options\n"
 	    "       signalbox keys | themes | --version\n");
+	logs_cmd_usage(out);
 	railway_cmd_usage(out);
 	fprintf(out,
 	    "\n"
@@ -117,6 +119,9 @@ main(int argc, char **argv)
 	int at = railway_cmd_index(argc, argv, "c:v:t:l:rjmhV", longopts);
 
 	setlocale(LC_ALL, "");
+	/* logs FILE|- is the log engine's; logs SERVICE the Railway command's */
+	if (argc > 1 && strcmp(argv[1], "logs") == 0 && logs_cmd_wants(argc - 1, argv + 1))
+		return logs_cmd_main(argc - 1, argv + 1);
 	while ((opt = getopt_long(at > 0 ? at : argc, argv, "c:v:t:l:rjmhV", longopts,
 	    NULL)) != -1) {
 		switch (opt) {

@@ -68,7 +68,22 @@
 	_(VAR_SET,     "var-set",     "vars", "", ACTION_F_MUTATING | ACTION_F_SECRET_ARG, \
 	    "Set a variable; the value is masked (:var-set NAME VALUE, or :set)") \
 	_(VAR_DELETE,  "var-delete",  "vars", "", ACTION_F_MUTATING, \
-	    "Delete a variable (:var-delete NAME, or :unset)")
+	    "Delete a variable (:var-delete NAME, or :unset)") \
+	_(PG_CANCEL,   "pg-cancel",   "datastores", "X", ACTION_F_MUTATING, \
+	    "Cancel the selected PostgreSQL query with pg_cancel_backend (:pg-cancel [PID])") \
+	_(LOG_FOLLOW,  "follow",      "logs", "F", 0,               "Follow the newest log lines again") \
+	_(LOG_NEXT_MATCH, "next-match", "logs", "n", 0,             "Next line matching the filter (with C: past the context)") \
+	_(LOG_PREV_MATCH, "prev-match", "logs", "N", 0,             "Previous line matching the filter") \
+	_(LOG_NEXT_ERROR, "next-error", "logs", "e", 0,             "Next error (or worse) among the lines shown") \
+	_(LOG_PREV_ERROR, "prev-error", "logs", "E", 0,             "Previous error among the lines shown") \
+	_(LOG_NEXT_WARNING, "next-warning", "logs", "w", 0,         "Next warning among the lines shown") \
+	_(LOG_PREV_WARNING, "prev-warning", "logs", "W", 0,         "Previous warning among the lines shown") \
+	_(LOG_TIMESTAMPS, "timestamps", "logs", "t", 0,             "Show or hide the time of each line") \
+	_(LOG_WRAP,    "wrap",        "logs", "C-w", 0,             "Wrap long lines or cut them at the edge") \
+	_(LOG_JSON,    "json",        "logs", "J", 0,               "Show the selected line as indented JSON") \
+	_(LOG_CONTEXT, "context",     "logs", "C", 0,               "Show the lines around each match of the filter") \
+	_(LOG_GOTO,    "goto",        "logs", "", 0,                "Jump to a time (:goto 10:42, :goto 2026-11-23T10:42:00Z)") \
+	_(LOG_SAVE,    "save",        "logs", "s", 0,               "Save the lines shown to a file (:save FILE; never overwrites)")
 
 /* ACTION_INFO's flags column. */
 enum action_flag {

@@ -57,6 +57,16 @@ struct config_provider {
 	int line, col;		/* where the mapping was, for later errors */
 };
 
+/* A datastore the datastores pane watches (datastores.postgres,
+ * datastores.redis).  The URL itself is never in the file: url_env names
+ * the environment variable that holds it. */
+struct config_datastore {
+	int enabled;		/* the mapping is in the file */
+	char *url_env;		/* default DATABASE_URL / REDIS_URL */
+	int64_t interval_ms;	/* time between polls; default 5s / 2s */
+	int line, col;		/* where the mapping was, for later errors */
+};
+
 struct config_binding {
 	char *section;		/* "global" or a view name */
 	char *key;		/* key name as written */
@@ -88,6 +98,8 @@ struct config {
 	size_t n_endpoints;
 
 	struct config_provider provider;
+
+	struct config_datastore ds_postgres, ds_redis;	/* datastores: */
 
 	struct config_binding *bindings;
 	size_t n_bindings;

@@ -152,6 +152,12 @@ const struct gqlws_status *gqlws_get_status(const struct gqlws *g);
 struct gqlws_sub *gqlws_subscribe(struct gqlws *g, const char *query, const char *variables,
     const struct gqlws_sub_cbs *cbs, void *ud, struct err *e);
 
+/* Replace S's variables (a JSON object or NULL; copied) for every later
+ * (re)subscription: e.g. a log subscription that resumes where it left off
+ * after a reconnect.  What is live now is not sent again.  -1 and E when
+ * VARIABLES is not a JSON object (S is unchanged). */
+int gqlws_sub_set_variables(struct gqlws_sub *s, const char *variables, struct err *e);
+
 /* Stop *SP (the server gets `complete` when it is live) and free it;
  * NULL-safe, NULLs *SP.  No callback runs for it afterwards. */
 void gqlws_unsubscribe(struct gqlws_sub **sp);

@@ -9,7 +9,9 @@
  * TEXT is display-safe: valid UTF-8 (invalid bytes replaced by U+FFFD),
  * no control bytes (made visible as control pictures), no escape sequence
  * other than ANSI SGR colour when the ring was told to keep it (see
- * logparse.h).  It is not NUL-terminated.
+ * logparse.h).  The one exception: the lines of a joined entry
+ * (LOG_LINE_JOINED, a stack trace) are separated by '\n'.  It is not
+ * NUL-terminated.
  */
 #ifndef SIGNALBOX_LOGLINE_H
 #define SIGNALBOX_LOGLINE_H

@@ -38,6 +38,7 @@
 
 struct store;
 struct http;
+struct ws_ctx;
 
 #define RAILWAY_DEFAULT_ENDPOINT "https://backboard.railway.com/graphql/v2"
 #define RAILWAY_SOURCE "railway"	/* store source name */
@@ -251,6 +252,11 @@ struct railway_opts {
 	int64_t metrics_window_ms;	/* sparkline span; 0 = 30 min */
 	long timeout_ms;	/* per request; 0 = 20 s */
 	const char *ca_file;	/* extra CA bundle, or NULL */
+	struct ws_ctx *ws;	/* WebSocket context for subscriptions (outlives the
+				 * client), or NULL: everything is polled.  With it,
+				 * a deployment in progress is followed through the
+				 * `deployment` subscription instead of fast polling,
+				 * and logs can be followed (railway_logs_open). */
 };
 
 /* What the rate limit and the governor look like now (status bar). */
@@ -370,6 +376,80 @@ int railway_var_delete(struct railway *rw, const char *service_id, const char *n
  * it reveals a secret: the caller audits it. */
 int railway_var_reveal(struct railway *rw, const char *service_id, const char *name,
     railway_done_fn *done, void *ud, struct err *e);
+
+/* --- logs ----------------------------------------------------------------- */
+
+struct railway_log_attr {
+	const char *key;
+	const char *value;	/* as sent: JSON text ("\"GET\"", "200") */
+};
+
+/* One log line.  Valid only during the callback; copy what you keep.
+ * Strings are as the API sent them (NOT sanitised: whoever shows them
+ * sanitises, e.g. the log engine at ingest) and never NULL ("" when
+ * absent). */
+struct railway_log {
+	int64_t ts_ms;			/* epoch ms of TIMESTAMP, 0 when malformed */
+	const char *timestamp;		/* RFC 3339 as sent (nanoseconds kept) */
+	const char *severity;		/* "info", "error", ... or "" */
+	const char *message;
+	const char *service_id;
+	const char *service_name;	/* from the latest project snapshot, else "" */
+	const char *deployment_id;
+	const char *replica_id;		/* deploymentInstanceId */
+	const struct railway_log_attr *attrs;
+	size_t n_attrs;
+};
+
+struct railway_logs_opts {
+	const char *service_id;	/* only this service's lines, NULL = every service */
+	const char *filter;	/* Railway filter expression for the API, or NULL */
+	int backlog;		/* recent lines first: 0 = 100, < 0 = none, at most 5000 */
+	int follow;		/* 1: subscribe and keep following; 0: one query */
+	int64_t since_ms;	/* > 0: the lines from this time (epoch ms) on,
+				 * at most 5000, instead of the backlog */
+	const char *deployment_id;	/* not following: the last BACKLOG lines of this
+					 * deployment (deploymentLogs), or NULL */
+};
+
+/* Callbacks run from the loop, never from inside railway_logs_open or
+ * railway_logs_close; each may call railway_logs_close. */
+struct railway_logs_cbs {
+	void (*on_line)(const struct railway_log *l, void *ud);		/* required */
+	/* following: the stream went live, or stopped with REASON (it
+	 * reconnects by itself); may be NULL */
+	void (*on_state)(int live, const char *reason, void *ud);
+	/* the query answered (ERROR NULL) or failed, or the stream ended for
+	 * good (a final error, or the server completed it); may be NULL */
+	void (*on_end)(const char *error, void *ud);
+};
+
+struct railway_logs_stats {
+	unsigned long lines;		/* delivered */
+	unsigned long duplicates;	/* dropped: seen already */
+	unsigned long dropped_old;	/* dropped: older than the deduplication memory */
+	unsigned long malformed;	/* entries that were not a log line */
+	unsigned reconnects;		/* resubscriptions so far */
+};
+
+struct railway_logs;
+
+/* Follow (or fetch once) the logs of RW's environment on LOOP.  A
+ * following stream is a subscription (RW needs railway_opts.ws): across
+ * reconnects it resumes after the last line seen and drops the lines it
+ * was sent twice (by timestamp, message and replica), so none is lost or
+ * repeated as long as the gap holds at most 5000 lines.  Waits for the
+ * environment to be resolved.  NULL and E on bad arguments.  Close every
+ * stream before railway_free. */
+struct railway_logs *railway_logs_open(struct railway *rw, uv_loop_t *loop,
+    const struct railway_logs_opts *o, const struct railway_logs_cbs *cbs, void *ud,
+    struct err *e);
+
+/* Stop and free *LP; NULL-safe; NULLs *LP.  No callback runs afterwards. */
+void railway_logs_close(struct railway_logs **lp);
+
+/* Counters of L. */
+void railway_logs_stats_get(const struct railway_logs *l, struct railway_logs_stats *out);
 
 /* --- helpers ------------------------------------------------------------ */
 

@@ -7,6 +7,8 @@
  *   signalbox vars SERVICE [--reveal NAME] [--json]
  *   signalbox vars set SERVICE NAME [VALUE|-] [--skip-deploys] [--wait]
  *   signalbox vars delete SERVICE NAME
+ *   signalbox stop SERVICE
+ *   signalbox logs SERVICE|all [--follow] [--filter EXPR] [--since D] [--lines N] [--json]
  *
  * Each runs the Railway client (railway.h) on its own loop until it has
  * what it needs, and every change or reveal takes the TUI's path through
@@ -59,6 +61,10 @@ struct railway_cmd_opts {
 	int wait;			/* --wait */
 	int skip_deploys;		/* --skip-deploys */
 	int64_t timeout_ms;		/* --timeout, default 10 min */
+	int follow;			/* logs --follow */
+	const char *filter;		/* logs --filter */
+	int64_t since_ms;		/* logs --since (a duration), 0 = none */
+	int lines;			/* logs --lines, 0 = default */
 };
 
 /* Whether NAME is one of the commands above. */

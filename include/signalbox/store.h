@@ -25,7 +25,8 @@
 	_(BACKUPS, "backups") \
 	_(PG, "pg") \
 	_(REDIS, "redis") \
-	_(METRICS, "metrics")
+	_(METRICS, "metrics") \
+	_(LOGS, "logs")
 
 enum store_topic {
 #define STORE_TOPIC_ENUM(id, name) STORE_TOPIC_##id,
@@ -53,6 +54,7 @@ struct store_source {
 };
 
 struct store;
+struct logring;
 
 typedef void store_free_fn(void *snap);
 /* Called on publish to TOPIC, or with topic == STORE_TOPIC_COUNT when a
@@ -77,6 +79,16 @@ uint64_t store_generation(const struct store *s, enum store_topic topic);
 
 /* Register FN(topic, UD) for every publish and source change. */
 void store_subscribe(struct store *s, store_notify_fn *fn, void *ud);
+
+/* The log ring (logring.h).  The store owns it: store_logs_set takes RING
+ * (freeing the one before), store_free frees it.  Log lines are not
+ * snapshots: sources append to the ring in place and then call
+ * store_logs_appended once per batch, which bumps STORE_TOPIC_LOGS'
+ * generation and notifies the subscribers like a publish.  Views read the
+ * ring in update and draw (one thread: it cannot change under them). */
+void store_logs_set(struct store *s, struct logring *ring);
+struct logring *store_logs(const struct store *s);
+void store_logs_appended(struct store *s);
 
 /* Set the state of source NAME (created on first use); ERROR may be NULL.
  * An OK state records now as the last success. */

@@ -49,7 +49,19 @@
 	_(DIALOG_FIELD,     "dialog.field",           DIALOG) \
 	_(DIALOG_BUTTON,    "dialog.button",          DIALOG) \
 	_(DIALOG_FOCUS,     "dialog.focus",           DIALOG_BUTTON) \
-	_(DIALOG_DISABLED,  "dialog.disabled",        DIALOG_BUTTON)
+	_(DIALOG_DISABLED,  "dialog.disabled",        DIALOG_BUTTON) \
+	_(LOG,              "log",                    DEFAULT) \
+	_(LOG_TIME,         "log.time",               DIM) \
+	_(LOG_DEBUG,        "log.debug",              DIM) \
+	_(LOG_INFO,         "log.info",               LOG) \
+	_(LOG_WARN,         "log.warn",               LOG) \
+	_(LOG_ERROR,        "log.error",              LOG) \
+	_(LOG_SOURCE_1,     "log.source.1",           LOG) \
+	_(LOG_SOURCE_2,     "log.source.2",           LOG) \
+	_(LOG_SOURCE_3,     "log.source.3",           LOG) \
+	_(LOG_SOURCE_4,     "log.source.4",           LOG) \
+	_(LOG_SOURCE_5,     "log.source.5",           LOG) \
+	_(LOG_SOURCE_6,     "log.source.6",           LOG)
 
 enum style_id {
 #define STYLE_ENUM(id, name, parent) STYLE_##id,

@@ -32,4 +32,7 @@ size_t util_strlcpy(char *dst, const char *src, size_t len);
 /* Case-insensitive (ASCII) substring search; NULL when absent. */
 const char *util_strcasestr(const char *hay, const char *needle);
 
+/* Epoch MS as RFC 3339 UTC with milliseconds ("2026-11-23T14:05:09.123Z"). */
+void util_format_rfc3339(char *buf, size_t len, int64_t ms);
+
 #endif

@@ -21,6 +21,7 @@ struct config;
 struct console;
 struct health;
 struct keymap;
+struct pg_stats;
 struct policy_req;
 struct store;
 struct view;
@@ -45,6 +46,8 @@ struct view_host {
 	void (*act)(void *ud, const struct policy_req *req);
 	/* fetch the provider's data now (the refresh action); NULL: none */
 	void (*refresh)(void *ud);
+	/* the PostgreSQL source, for pg-cancel after the policy; NULL: none */
+	struct pg_stats *pg_stats;
 };
 
 struct view_ops {
@@ -126,6 +129,11 @@ extern const struct view_ops overview_view_ops;
 extern const struct view_ops deployments_view_ops;
 extern const struct view_ops replicas_view_ops;
 extern const struct view_ops vars_view_ops;
+extern const struct view_ops datastores_view_ops;
+extern const struct view_ops logs_view_ops;
+
+/* An `enabled` hook for the datastores pane: datastores: names one. */
+int view_datastores_enabled(const struct config *cfg);
 
 /* The vars pane shows VALUE (LEN bytes, sanitised when drawn) for variable
  * NAME of service SET_SERVICE_ID ("" or NULL = shared) until the selection

@@ -20,9 +20,12 @@
 #include "signalbox/health.h"
 #include "signalbox/http.h"
 #include "signalbox/keymap.h"
+#include "signalbox/logfeed.h"
 #include "signalbox/loop.h"
+#include "signalbox/pg_stats.h"
 #include "signalbox/policy.h"
 #include "signalbox/railway.h"
+#include "signalbox/redis_stats.h"
 #include "signalbox/store.h"
 #include "signalbox/theme.h"
 #include "signalbox/ui.h"
@@ -39,6 +42,9 @@ struct app {
 	struct health *health;
 	struct railway *railway;	/* NULL without a provider (or its token) */
 	struct act *act;		/* actions on their way to the provider */
+	struct logfeed *logs;		/* every log source, into the store's ring */
+	struct pg_stats *pg_stats;	/* datastores.postgres, or NULL */
+	struct redis_stats *redis_stats;	/* datastores.redis, or NULL */
 	struct ui *ui;
 	struct console *console;
 	struct view_host host;
@@ -55,7 +61,12 @@ app_teardown_cb(struct loop_timer *t, void *ud)
 
 	(void)t;
 	health_stop(a->health);
+	logfeed_free(&a->logs);		/* its stream belongs to the railway client */
 	railway_stop(a->railway);
+	/* a cancel in flight is audited as failed here, while the console lives */
+	a->host.pg_stats = NULL;
+	pg_stats_free(&a->pg_stats);
+	redis_stats_free(&a->redis_stats);
 	if (a->ws != NULL)
 		ws_ctx_shutdown(a->ws);
 	http_free(&a->http);
@@ -117,6 +128,7 @@ app_open_provider(struct app *a, const struct config *cfg)
 	}
 	if (warn[0] != '\0')
 		diag_log(DIAG_WARN, "railway: %s", warn);
+	ro.ws = a->ws;
 	a->railway = railway_new(&a->loop, a->store, a->http, &ro, &e);
 	memset(token, 0, strlen(token));
 	free(token);
@@ -141,17 +153,22 @@ app_open(struct app *a, const struct config *cfg, struct err *e)
 		uv_loop_close(&a->loop);
 		return -1;
 	}
-	/* the lws context (and its TLS setup) costs memory: only when used */
-	for (size_t i = 0; i < cfg->n_endpoints; i++) {
-		if (cfg->endpoints[i].type != CONFIG_EP_WEBSOCKET)
-			continue;
-		a->ws = ws_ctx_new(&a->loop, &we);
-		if (a->ws == NULL)
-			diag_log(DIAG_WARN, "websocket checks unavailable: %s", we.msg);
-		break;
-	}
+	/* the lws context (and its TLS setup) costs memory: only when used,
+	 * by WebSocket checks or the provider's subscriptions */
+	int want_ws = cfg->provider.type == CONFIG_PROVIDER_RAILWAY;
+
+	for (size_t i = 0; i < cfg->n_endpoints && !want_ws; i++)
+		want_ws = cfg->endpoints[i].type == CONFIG_EP_WEBSOCKET;
+	if (want_ws && (a->ws = ws_ctx_new(&a->loop, &we)) == NULL)
+		diag_log(DIAG_WARN, "WebSocket unavailable (checks and live updates): %s",
+		    we.msg);
 	a->health = health_new(&a->loop, a->store, a->http, a->ws, cfg);
 	app_open_provider(a, cfg);
+	a->logs = logfeed_new(&a->loop, a->store, NULL);
+	if (a->railway != NULL)
+		logfeed_attach_railway(a->logs, a->railway);
+	a->pg_stats = pg_stats_new(&a->loop, a->store, cfg);
+	a->redis_stats = redis_stats_new(&a->loop, a->store, cfg);
 	a->quit_timer = loop_timer_new(&a->loop, app_teardown_cb, a);
 	return 0;
 }
@@ -166,6 +183,7 @@ app_close(struct app *a)
 	if (uv_loop_close(&a->loop) != 0)
 		diag_log(DIAG_WARN, "event loop closed with handles still open");
 	health_free(&a->health);
+	logfeed_free(&a->logs);		/* when the teardown did not run */
 	railway_free(&a->railway);
 	/* an open confirmation ends as cancelled (audited) while act still exists */
 	if (a->console != NULL)
@@ -275,6 +293,7 @@ app_run_console(const struct app_opts *opts)
 	a.host.keymap = opts->keymap;
 	a.host.act = app_host_act;
 	a.host.refresh = app_host_refresh;
+	a.host.pg_stats = a.pg_stats;
 	memset(&co, 0, sizeof co);
 	co.cfg = opts->cfg;
 	co.store = a.store;
@@ -297,6 +316,8 @@ app_run_console(const struct app_opts *opts)
 	health_start(a.health);
 	if (a.railway != NULL)
 		railway_start(a.railway);
+	pg_stats_start(a.pg_stats);
+	redis_stats_start(a.redis_stats);
 	diag_log(DIAG_INFO, "console started: %zu endpoints", opts->cfg->n_endpoints);
 	app_close(&a);
 	diag_log(DIAG_INFO, "console stopped");

@@ -40,6 +40,7 @@
 #include "signalbox/store.h"
 #include "signalbox/text.h"
 #include "signalbox/util.h"
+#include "signalbox/ws.h"
 #include "signalbox/xalloc.h"
 
 #define RC_POLL_MS 2000		/* snapshot interval while following a change (the
@@ -55,11 +56,13 @@ enum rc_cmd {
 	RC_DEPLOY,
 	RC_REDEPLOY,
 	RC_RESTART,
+	RC_STOP,
 	RC_ROLLBACK,
 	RC_SCALE,
 	RC_VARS,
 	RC_VAR_SET,
 	RC_VAR_DELETE,
+	RC_LOGS,
 };
 
 /* Options beyond the global ones, as bits, to say which command takes which. */
@@ -72,6 +75,7 @@ enum rc_flag {
 	RCF_ZERO = 1 << 5,
 	RCF_REVEAL = 1 << 6,
 	RCF_SKIP = 1 << 7,
+	RCF_LOGS = 1 << 8,	/* --follow, --filter, --since, --lines */
 };
 
 static const struct {
@@ -83,11 +87,13 @@ static const struct {
 	{ "deploy", RC_DEPLOY, RCF_WAIT | RCF_CONFIRM },
 	{ "redeploy", RC_REDEPLOY, RCF_WAIT | RCF_CONFIRM },
 	{ "restart", RC_RESTART, RCF_WAIT | RCF_CONFIRM },
+	{ "stop", RC_STOP, RCF_CONFIRM },
 	{ "rollback", RC_ROLLBACK, RCF_WAIT | RCF_CONFIRM | RCF_TO },
 	{ "scale", RC_SCALE, RCF_WAIT | RCF_CONFIRM | RCF_REGION | RCF_ZERO },
 	{ "vars", RC_VARS, RCF_JSON | RCF_CONFIRM | RCF_REVEAL },
 	{ "vars set", RC_VAR_SET, RCF_WAIT | RCF_CONFIRM | RCF_SKIP },
 	{ "vars delete", RC_VAR_DELETE, RCF_CONFIRM },
+	{ "logs", RC_LOGS, RCF_JSON | RCF_LOGS },
 };
 
 enum rc_opt {
@@ -101,6 +107,10 @@ enum rc_opt {
 	RCO_REVEAL,
 	RCO_SKIP,
 	RCO_JSON,
+	RCO_FOLLOW,
+	RCO_FILTER,
+	RCO_SINCE,
+	RCO_LINES,
 };
 
 static const struct option rc_longopts[] = {
@@ -120,6 +130,10 @@ static const struct option rc_longopts[] = {
 	{ "region", required_argument, NULL, RCO_REGION },
 	{ "reveal", required_argument, NULL, RCO_REVEAL },
 	{ "skip-deploys", no_argument, NULL, RCO_SKIP },
+	{ "follow", no_argument, NULL, RCO_FOLLOW },
+	{ "filter", required_argument, NULL, RCO_FILTER },
+	{ "since", required_argument, NULL, RCO_SINCE },
+	{ "lines", required_argument, NULL, RCO_LINES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -131,11 +145,13 @@ railway_cmd_usage(FILE *out)
 	fprintf(out,
 	    "       signalbox status [--json]          every service: deployment, version, replicas\n"
 	    "       signalbox deploy|redeploy|restart SERVICE [--wait]\n"
+	    "       signalbox stop SERVICE             stop the active deployment\n"
 	    "       signalbox rollback SERVICE [--to DEPLOYMENT] [--wait]\n"
 	    "       signalbox scale SERVICE N [--region R] [--confirm-zero] [--wait]\n"
 	    "       signalbox vars SERVICE [--reveal NAME] [--json]\n"
 	    "       signalbox vars set SERVICE NAME [VALUE|-] [--skip-deploys] [--wait]\n"
-	    "       signalbox vars delete SERVICE NAME\n");
+	    "       signalbox vars delete SERVICE NAME\n"
+	    "       signalbox logs SERVICE|all [--follow] [--filter EXPR] [--since 10m] [--lines N] [--json]\n");
 }
 
 static void
@@ -153,7 +169,11 @@ rc_help(FILE *out)
 	    "      --confirm-zero      the second confirmation scaling to 0 needs\n"
 	    "      --wait              follow the change to SUCCESS (exit 0) or FAILED (exit 1)\n"
 	    "      --timeout DURATION  give up after DURATION (default 10m; exit 5)\n"
-	    "      --json              JSON output (status, vars)\n"
+	    "      --json              JSON output (status, vars, logs: one object per line)\n"
+	    "      --follow            logs: keep following (Ctrl-C ends)\n"
+	    "      --filter EXPR       logs: Railway's filter (@level:error, \"phrase\", -term)\n"
+	    "      --since DURATION    logs: the lines of the last DURATION (at most 5000)\n"
+	    "      --lines N           logs: the last N lines first (default 100, at most 5000)\n"
 	    "  vars set reads the value from standard input when VALUE is - or missing.\n"
 	    "\n"
 	    "Exit status: 0 ok; 1 a service is not SUCCESS (status) or the change failed\n"
@@ -277,6 +297,22 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 		case RCO_REGION: o->region = optarg; given |= RCF_REGION; break;
 		case RCO_REVEAL: o->var = optarg; given |= RCF_REVEAL; break;
 		case RCO_SKIP: o->skip_deploys = 1; given |= RCF_SKIP; break;
+		case RCO_FOLLOW: o->follow = 1; given |= RCF_LOGS; break;
+		case RCO_FILTER: o->filter = optarg; given |= RCF_LOGS; break;
+		case RCO_SINCE:
+			if (util_parse_duration_ms(optarg, &o->since_ms) != 0 || o->since_ms <= 0)
+				return rc_usage(word, "--since takes a duration such as 10m or "
+				    "2h, not '%s'", optarg);
+			given |= RCF_LOGS;
+			break;
+		case RCO_LINES:
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 0 || n > 5000)
+				return rc_usage(word, "--lines takes a number from 0 to 5000, "
+				    "not '%s'", optarg);
+			o->lines = (int)n;
+			given |= RCF_LOGS;
+			break;
 		default:
 			fprintf(stderr, "signalbox %s: see signalbox %s --help\n", word, word);
 			return -1;
@@ -308,6 +344,7 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 			{ RCF_CONFIRM, "--yes/--reason/--confirm-env" }, { RCF_TO, "--to" },
 			{ RCF_REGION, "--region" }, { RCF_ZERO, "--confirm-zero" },
 			{ RCF_REVEAL, "--reveal" }, { RCF_SKIP, "--skip-deploys" },
+			{ RCF_LOGS, "--follow/--filter/--since/--lines" },
 		};
 
 		for (k = 0; k < ARRAY_LEN(names); k++)
@@ -410,6 +447,12 @@ struct rc {
 	int saw_dip;		/* restart: fewer replicas running at some point */
 	int snaps;		/* snapshots fetched since the answer */
 	uint64_t snap_gen;	/* the last one counted */
+
+	/* logs, and the last lines of a failed deployment */
+	struct ws_ctx *ws;	/* logs --follow only */
+	struct railway_logs *logs;
+	unsigned long printed;
+	int fail_status;	/* exit status once the failure's lines are shown */
 };
 
 static void rc_step(struct rc *c);
@@ -419,6 +462,9 @@ rc_quit_cb(struct loop_timer *t, void *ud)
 {
 	struct rc *c = ud;
 
+	railway_logs_close(&c->logs);
+	if (c->ws != NULL)
+		ws_ctx_shutdown(c->ws);
 	(void)t;
 	railway_stop(c->rw);	/* an action in flight ends now, audited as unknown */
 	http_free(&c->http);
@@ -864,6 +910,8 @@ rc_send(struct rc *c, railway_done_fn *done, struct err *e)
 }
 
 static void rc_wait_start(struct rc *c, const struct railway_result *r);
+static void rc_failure_logs(struct rc *c, const struct railway_deployment *d);
+static void rc_logs(struct rc *c, const struct railway_project_snap *snap);
 
 /* The provider answered. */
 static void
@@ -1139,6 +1187,10 @@ rc_begin(struct rc *c, const struct railway_project_snap *snap)
 		rc_status(c, snap);
 		return;
 	}
+	if (o->cmd == RC_LOGS) {
+		rc_logs(c, snap);
+		return;
+	}
 	if ((o->cmd == RC_VARS || o->cmd == RC_VAR_SET || o->cmd == RC_VAR_DELETE) &&
 	    strcmp(o->service, "shared") == 0) {
 		size_t i;
@@ -1179,6 +1231,17 @@ rc_begin(struct rc *c, const struct railway_project_snap *snap)
 		}
 		util_strlcpy(c->dep, d->id, sizeof c->dep);
 		rc_dep_words(c->before, sizeof c->before, d);
+		break;
+	case RC_STOP:
+		rc_req_init(c, ACTION_STOP, s);
+		if ((d = s->active) == NULL) {
+			rc_fail(c, RAILWAY_CMD_USAGE, "%s has no active deployment to stop",
+			    s->name);
+			return;
+		}
+		util_strlcpy(c->dep, d->id, sizeof c->dep);
+		rc_dep_words(c->before, sizeof c->before, d);
+		util_strlcpy(c->after, "stopped: the service stops serving", sizeof c->after);
 		break;
 	case RC_ROLLBACK:
 		rc_req_init(c, ACTION_ROLLBACK, s);
@@ -1285,6 +1348,161 @@ rc_wait_start(struct rc *c, const struct railway_result *r)
 	loop_timer_start(c->step_timer, 0, 0);
 }
 
+/* --- logs ------------------------------------------------------------------------------ */
+
+#define RC_FAIL_LINES 20	/* lines of a failed deployment shown by --wait */
+
+/* One line, sanitised: "2026-11-23T14:05:09.123Z  error  api  message". */
+static void
+rc_log_print(FILE *out, const struct railway_log *l, int with_service, int json)
+{
+	char *msg, *sev, *svc;
+
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *attrs = cJSON_AddObjectToObject(o, "attributes");
+
+		cJSON_AddStringToObject(o, "timestamp", l->timestamp);
+		cJSON_AddStringToObject(o, "severity", l->severity);
+		cJSON_AddStringToObject(o, "service", l->service_name);
+		cJSON_AddStringToObject(o, "serviceId", l->service_id);
+		cJSON_AddStringToObject(o, "deploymentId", l->deployment_id);
+		cJSON_AddStringToObject(o, "replicaId", l->replica_id);
+		cJSON_AddStringToObject(o, "message", l->message);
+		for (size_t i = 0; i < l->n_attrs; i++) {
+			cJSON *v = cJSON_Parse(l->attrs[i].value);
+
+			/* values are JSON text; anything else is kept as a string */
+			cJSON_AddItemToObject(attrs, l->attrs[i].key, v != NULL ? v :
+			    cJSON_CreateString(l->attrs[i].value));
+		}
+		/* one object per line (JSON Lines) */
+		if ((msg = cJSON_PrintUnformatted(o)) == NULL)
+			xalloc_die("out of memory");
+		fprintf(out, "%s\n", msg);
+		free(msg);
+		cJSON_Delete(o);
+		return;
+	}
+	msg = text_sanitize(l->message, strlen(l->message), 0);
+	sev = text_sanitize(l->severity, strlen(l->severity), 0);
+	svc = text_sanitize(l->service_name, strlen(l->service_name), 0);
+	if (with_service)
+		fprintf(out, "%s  %-5s  %-12s  %s\n", l->timestamp, sev, svc, msg);
+	else
+		fprintf(out, "%s  %-5s  %s\n", l->timestamp, sev, msg);
+	free(msg);
+	free(sev);
+	free(svc);
+}
+
+static void
+rc_logs_line(const struct railway_log *l, void *ud)
+{
+	struct rc *c = ud;
+
+	if (c->phase == RC_DONE)
+		return;
+	c->printed++;
+	if (c->o->cmd == RC_LOGS) {
+		rc_log_print(stdout, l, c->o->service == NULL ||
+		    strcmp(c->o->service, "all") == 0, c->o->json);
+		if (c->o->follow)
+			fflush(stdout);
+	} else {
+		if (c->printed == 1)
+			fprintf(stderr, "signalbox: the deployment's last log lines:\n");
+		fputs("  ", stderr);
+		rc_log_print(stderr, l, 0, 0);
+	}
+}
+
+static void
+rc_logs_state(int live, const char *reason, void *ud)
+{
+	struct rc *c = ud;
+
+	/* a gap in a followed stream is said on stderr, never mixed into the lines */
+	if (!live && reason != NULL)
+		fprintf(stderr, "signalbox: logs: %s (reconnecting)\n", reason);
+	else if (live && c->printed > 0)
+		fprintf(stderr, "signalbox: logs: live again\n");
+}
+
+static void
+rc_logs_end(const char *error, void *ud)
+{
+	struct rc *c = ud;
+
+	if (c->o->cmd != RC_LOGS) {
+		if (error != NULL)
+			fprintf(stderr, "signalbox: the deployment's logs could not be fetched: "
+			    "%s\n", error);
+		else if (c->printed == 0)
+			fprintf(stderr, "signalbox: the deployment wrote no log lines\n");
+		rc_finish(c, c->fail_status);
+		return;
+	}
+	if (error != NULL)
+		rc_fail(c, RAILWAY_CMD_PROVIDER, "logs: %s", error);
+	else if (c->o->follow)
+		rc_fail(c, RAILWAY_CMD_PROVIDER, "logs: the server ended the stream");
+	else
+		rc_finish(c, RAILWAY_CMD_OK);
+}
+
+static const struct railway_logs_cbs rc_logs_cbs = {
+	.on_line = rc_logs_line, .on_state = rc_logs_state, .on_end = rc_logs_end,
+};
+
+/* --wait saw D fail: show its last lines, then exit 1. */
+static void
+rc_failure_logs(struct rc *c, const struct railway_deployment *d)
+{
+	struct railway_logs_opts lo;
+	struct err e;
+
+	memset(&lo, 0, sizeof lo);
+	lo.deployment_id = d->id;
+	lo.backlog = RC_FAIL_LINES;
+	c->fail_status = RAILWAY_CMD_UNHEALTHY;
+	memset(&e, 0, sizeof e);
+	if ((c->logs = railway_logs_open(c->rw, &c->loop, &lo, &rc_logs_cbs, c, &e)) == NULL) {
+		fprintf(stderr, "signalbox: the deployment's logs could not be fetched: %s\n",
+		    e.msg);
+		rc_finish(c, RAILWAY_CMD_UNHEALTHY);
+		return;
+	}
+	c->phase = RC_ACT;	/* the snapshots no longer matter */
+}
+
+/* signalbox logs SERVICE|all */
+static void
+rc_logs(struct rc *c, const struct railway_project_snap *snap)
+{
+	const struct railway_cmd_opts *o = c->o;
+	const struct railway_service *s = NULL;
+	struct railway_logs_opts lo;
+	struct err e;
+
+	if (strcmp(o->service, "all") != 0 && (s = rc_service(c, snap)) == NULL)
+		return;
+	memset(&lo, 0, sizeof lo);
+	lo.service_id = s != NULL ? s->id : NULL;
+	lo.filter = o->filter;
+	lo.backlog = o->lines > 0 ? o->lines : o->lines == 0 && o->since_ms == 0 ? 0 : -1;
+	lo.follow = o->follow;
+	if (o->since_ms > 0)
+		lo.since_ms = util_wall_ms() - o->since_ms;
+	memset(&e, 0, sizeof e);
+	if ((c->logs = railway_logs_open(c->rw, &c->loop, &lo, &rc_logs_cbs, c, &e)) == NULL) {
+		rc_fail(c, RAILWAY_CMD_PROVIDER, "logs: %s", e.msg);
+		return;
+	}
+	c->phase = RC_ACT;
+	if (o->follow)
+		loop_timer_stop(c->deadline_timer);	/* until Ctrl-C */
+}
+
 static void
 rc_report_failure(struct rc *c, const struct railway_service *s,
     const struct railway_deployment *d)
@@ -1303,9 +1521,7 @@ rc_report_failure(struct rc *c, const struct railway_service *s,
 		fprintf(stderr, "signalbox: %s has no active deployment: it serves nothing\n",
 		    s->name);
 	}
-	fprintf(stderr, "signalbox: the deployment's logs are not shown: this client cannot "
-	    "fetch logs yet (deployment %s)\n", d->id);
-	rc_finish(c, RAILWAY_CMD_UNHEALTHY);
+	rc_failure_logs(c, d);
 }
 
 /* Scale and restart: the replicas, as the snapshot counts them. */
@@ -1687,6 +1903,19 @@ railway_cmd_run(const struct config *cfg, const struct railway_cmd_opts *o)
 		goto out_token;
 	}
 	c.store = store_new();
+	if (o->cmd == RC_LOGS && o->follow) {
+		struct err we;
+
+		memset(&we, 0, sizeof we);
+		if ((c.ws = ws_ctx_new(&c.loop, &we)) == NULL) {
+			fprintf(stderr, "signalbox: logs --follow needs WebSocket support: %s\n",
+			    we.msg);
+			c.status = RAILWAY_CMD_PROVIDER;
+			store_free(&c.store);
+			goto out_loop;
+		}
+		ro.ws = c.ws;
+	}
 	c.http = http_new(&c.loop, &e);
 	if (c.http != NULL)
 		c.rw = railway_new(&c.loop, c.store, c.http, &ro, &e);
@@ -1700,7 +1929,7 @@ railway_cmd_run(const struct config *cfg, const struct railway_cmd_opts *o)
 		c.status = RAILWAY_CMD_USAGE;
 		goto out_loop;
 	}
-	if (o->cmd != RC_STATUS && !(o->cmd == RC_VARS && o->var == NULL)) {
+	if (o->cmd != RC_STATUS && o->cmd != RC_LOGS && !(o->cmd == RC_VARS && o->var == NULL)) {
 		/* the audit log is opened only for what it records */
 		c.audit = audit_open(cfg->audit_file, cfg->audit_fsync);
 		memset(&po, 0, sizeof po);
@@ -1723,11 +1952,13 @@ railway_cmd_run(const struct config *cfg, const struct railway_cmd_opts *o)
 	loop_timer_start(c.deadline_timer, (uint64_t)o->timeout_ms, 0);
 	railway_start(c.rw);
 	uv_run(&c.loop, UV_RUN_DEFAULT);
+	railway_logs_close(&c.logs);
 	railway_free(&c.rw);
 	policy_free(&c.policy);		/* audits what is still outstanding */
 	audit_free(&c.audit);
 out_loop:
 	uv_run(&c.loop, UV_RUN_NOWAIT);
+	ws_ctx_free(&c.ws);
 	if (uv_loop_close(&c.loop) != 0)
 		fprintf(stderr, "signalbox: warning: the event loop closed with handles open\n");
 	store_free(&c.store);

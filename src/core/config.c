@@ -192,6 +192,32 @@ enum {
 	_(PROVIDER_POLL, "provider.poll", DURATION, "10s", 1000, 3600000, NULL, 0, \
 	    "Time between two refreshes of the project; it grows on its own " \
 	    "when the API budget runs low.") \
+	_(DATASTORES, "datastores", MAP, "{}", 0, 0, NULL, 0, \
+	    "Datastores whose health the datastores pane shows: a mapping " \
+	    "with postgres and/or redis; without it the pane is hidden.") \
+	_(DS_PG, "datastores.postgres", MAP, "{}", 0, 0, NULL, 0, \
+	    "A PostgreSQL server, watched over one read-only connection: a " \
+	    "mapping of the options below (an empty one takes the defaults).") \
+	_(DS_PG_URL_ENV, "datastores.postgres.url_env", STRING, "DATABASE_URL", \
+	    0, 0, NULL, 0, \
+	    "Environment variable that holds the connection string " \
+	    "(postgres://user:password@host:port/db); the password is never " \
+	    "shown, logged or written in this file.") \
+	_(DS_PG_INTERVAL, "datastores.postgres.interval", DURATION, "5s", \
+	    1000, 3600000, NULL, 0, \
+	    "Time between two reads of the server's statistics (three " \
+	    "statements each).") \
+	_(DS_REDIS, "datastores.redis", MAP, "{}", 0, 0, NULL, 0, \
+	    "A Redis server: a mapping of the options below (an empty one " \
+	    "takes the defaults).") \
+	_(DS_REDIS_URL_ENV, "datastores.redis.url_env", STRING, "REDIS_URL", \
+	    0, 0, NULL, 0, \
+	    "Environment variable that holds the URL " \
+	    "(redis://[[user]:password@]host[:port][/db]); the password is " \
+	    "never shown, logged or written in this file.") \
+	_(DS_REDIS_INTERVAL, "datastores.redis.interval", DURATION, "2s", \
+	    500, 3600000, NULL, 0, \
+	    "Time between two reads of INFO and SLOWLOG.") \
 	_(KEYS, "keys", MAP, "{}", 0, 0, NULL, 0, \
 	    "Key bindings: a mapping from section (global, or a pane name " \
 	    "such as health) to that section's bindings.") \
@@ -1294,6 +1320,25 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 			    "{ file: ~/audit.jsonl }") == 0)
 				config_parse_options(p, val, kat, "audit.", "'audit'", v);
 			break;
+		case CONFIG_OPT_DATASTORES:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "datastores",
+			    "{ postgres: { url_env: DATABASE_URL }, redis: {} }") == 0)
+				config_parse_options(p, val, kat, "datastores.",
+				    "'datastores'", v);
+			break;
+		case CONFIG_OPT_DS_PG:
+		case CONFIG_OPT_DS_REDIS:
+			/* null ("postgres:") takes the defaults, like {} */
+			if (config_is_null(val) || config_check_kind(p, val, kat,
+			    FYNT_MAPPING, key, "{ url_env: NAME, interval: 5s }") == 0) {
+				v[id].set = 1;
+				v[id].pos = kat;
+				if (!config_is_null(val))
+					config_parse_options(p, val, kat, id == CONFIG_OPT_DS_PG ?
+					    "datastores.postgres." : "datastores.redis.",
+					    id == CONFIG_OPT_DS_PG ? "'postgres'" : "'redis'", v);
+			}
+			break;
 		case CONFIG_OPT_PROVIDER:
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, "provider",
 			    "{ type: railway, project_id: ID }") == 0) {
@@ -1575,6 +1620,23 @@ config_apply_provider(struct config_parse *p)
 }
 
 static void
+config_apply_datastore(struct config_parse *p, struct config_datastore *ds,
+    enum config_opt map, enum config_opt url_env, enum config_opt interval)
+{
+	const struct config_val *v = p->root;
+
+	ds->enabled = v[map].set;
+	ds->line = v[map].pos.line;
+	ds->col = v[map].pos.col;
+	ds->url_env = xstrdup(config_str(v, url_env));
+	ds->interval_ms = config_num(v, interval);
+	if (v[url_env].set && !config_env_var_name_ok(ds->url_env))
+		config_error(p, v[url_env].pos, "'url_env' must be the name of an "
+		    "environment variable like %s, got '%.64s' (the URL itself never "
+		    "goes in this file)", config_options[url_env].def, ds->url_env);
+}
+
+static void
 config_apply(struct config_parse *p)
 {
 	struct config *cfg = p->cfg;
@@ -1588,6 +1650,10 @@ config_apply(struct config_parse *p)
 	for (i = 0; i < p->n_eps; i++)
 		config_apply_endpoint(p, i);
 	config_apply_provider(p);
+	config_apply_datastore(p, &cfg->ds_postgres, CONFIG_OPT_DS_PG,
+	    CONFIG_OPT_DS_PG_URL_ENV, CONFIG_OPT_DS_PG_INTERVAL);
+	config_apply_datastore(p, &cfg->ds_redis, CONFIG_OPT_DS_REDIS,
+	    CONFIG_OPT_DS_REDIS_URL_ENV, CONFIG_OPT_DS_REDIS_INTERVAL);
 }
 
 static void
@@ -1626,6 +1692,10 @@ config_init(struct config *cfg)
 	cfg->provider.token_env = xstrdup(config_str(none, CONFIG_OPT_PROVIDER_TOKEN_ENV));
 	cfg->provider.environment = xstrdup(cfg->environment);
 	cfg->provider.poll_ms = config_num(none, CONFIG_OPT_PROVIDER_POLL);
+	cfg->ds_postgres.url_env = xstrdup(config_str(none, CONFIG_OPT_DS_PG_URL_ENV));
+	cfg->ds_postgres.interval_ms = config_num(none, CONFIG_OPT_DS_PG_INTERVAL);
+	cfg->ds_redis.url_env = xstrdup(config_str(none, CONFIG_OPT_DS_REDIS_URL_ENV));
+	cfg->ds_redis.interval_ms = config_num(none, CONFIG_OPT_DS_REDIS_INTERVAL);
 }
 
 void
@@ -1660,6 +1730,8 @@ config_fini(struct config *cfg)
 	free(cfg->provider.token_file);
 	free(cfg->provider.project_id);
 	free(cfg->provider.environment);
+	free(cfg->ds_postgres.url_env);
+	free(cfg->ds_redis.url_env);
 	for (i = 0; i < cfg->n_bindings; i++) {
 		free(cfg->bindings[i].section);
 		free(cfg->bindings[i].key);
@@ -1918,6 +1990,30 @@ config_dump_provider(FILE *out, const struct config *cfg)
 }
 
 static void
+config_dump_datastores(FILE *out, const struct config *cfg)
+{
+	config_dump_comment(out, 0, CONFIG_OPT_DATASTORES);
+	if (!cfg->ds_postgres.enabled && !cfg->ds_redis.enabled) {
+		fputs("# datastores: { postgres: { url_env: DATABASE_URL }, "
+		    "redis: { url_env: REDIS_URL } }\n", out);
+		return;
+	}
+	fputs("datastores:\n", out);
+	if (cfg->ds_postgres.enabled) {
+		fputs("  postgres:\n", out);
+		config_dump_str(out, 4, 1, CONFIG_OPT_DS_PG_URL_ENV, cfg->ds_postgres.url_env);
+		config_dump_duration(out, 4, 1, CONFIG_OPT_DS_PG_INTERVAL,
+		    cfg->ds_postgres.interval_ms);
+	}
+	if (cfg->ds_redis.enabled) {
+		fputs("  redis:\n", out);
+		config_dump_str(out, 4, 1, CONFIG_OPT_DS_REDIS_URL_ENV, cfg->ds_redis.url_env);
+		config_dump_duration(out, 4, 1, CONFIG_OPT_DS_REDIS_INTERVAL,
+		    cfg->ds_redis.interval_ms);
+	}
+}
+
+static void
 config_dump_keys(FILE *out, const struct config *cfg)
 {
 	size_t i, j;
@@ -2001,6 +2097,7 @@ config_dump(const struct config *cfg, FILE *out)
 	for (i = 0; i < cfg->n_endpoints; i++)
 		config_dump_endpoint(out, &cfg->endpoints[i], i == 0);
 	config_dump_provider(out, cfg);
+	config_dump_datastores(out, cfg);
 	config_dump_keys(out, cfg);
 }
 

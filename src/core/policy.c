@@ -168,6 +168,7 @@ policy_verb(enum action a)
 	case ACTION_VAR_REVEAL: return "Reveal";
 	case ACTION_VAR_SET: return "Set";
 	case ACTION_VAR_DELETE: return "Delete";
+	case ACTION_PG_CANCEL: return "Send cancel";
 	default: return NULL;
 	}
 }
@@ -290,6 +291,19 @@ policy_guard(const struct policy_req *r, struct policy_verdict *v)
 			else
 				policy_plan(v, "%s redeploys to pick it up", t);
 		}
+		break;
+	case ACTION_PG_CANCEL:
+		if (policy_empty(r->target_id))
+			return policy_refuse_v(v, "no query selected (select one, or give "
+			    "its backend: :pg-cancel PID)");
+		snprintf(v->title, sizeof v->title, "Cancel query %.16s on %.60s in %s",
+		    r->target_id, t, v->env);
+		policy_plan(v, "ask %s to cancel the query of backend %s "
+		    "(pg_cancel_backend)", t, r->target_id);
+		if (r->before != NULL)
+			policy_plan(v, "now: %s", r->before);
+		policy_warn(v, "the statement fails with an error; an open transaction "
+		    "must be rolled back by its client");
 		break;
 	default:
 		return policy_refuse_v(v, "%s has no rule in the policy (a bug: every "

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signalbox/logring.h"
 #include "signalbox/store.h"
 #include "signalbox/text.h"
 #include "signalbox/util.h"
@@ -24,6 +25,7 @@ struct store {
 	size_t n_sources, cap_sources;
 	struct store_sub *subs;
 	size_t n_subs;
+	struct logring *logs;
 };
 
 static const char *const topic_names[] = {
@@ -51,6 +53,7 @@ store_free(struct store **sp)
 	for (i = 0; i < STORE_TOPIC_COUNT; i++)
 		if (s->slots[i].snap != NULL && s->slots[i].free_fn != NULL)
 			s->slots[i].free_fn(s->slots[i].snap);
+	logring_free(&s->logs);
 	free(s->sources);
 	free(s->subs);
 	free(s);
@@ -101,6 +104,28 @@ store_generation(const struct store *s, enum store_topic topic)
 	if ((unsigned)topic >= STORE_TOPIC_COUNT)
 		return 0;
 	return s->slots[topic].gen;
+}
+
+void
+store_logs_set(struct store *s, struct logring *ring)
+{
+	if (s->logs != ring)
+		logring_free(&s->logs);
+	s->logs = ring;
+	store_logs_appended(s);
+}
+
+struct logring *
+store_logs(const struct store *s)
+{
+	return s->logs;
+}
+
+void
+store_logs_appended(struct store *s)
+{
+	s->slots[STORE_TOPIC_LOGS].gen++;
+	store_notify(s, STORE_TOPIC_LOGS);
 }
 
 void

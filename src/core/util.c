@@ -141,3 +141,15 @@ util_strcasestr(const char *hay, const char *needle)
 			return hay;
 	return NULL;
 }
+
+void
+util_format_rfc3339(char *buf, size_t len, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(ms % 1000));
+}

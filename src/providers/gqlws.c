@@ -59,6 +59,7 @@ struct gqlws_sub {
 	struct gqlws *g;
 	struct gqlws_sub *next;
 	char id[24];
+	char *query;
 	char *msg;			/* the subscribe message, id included */
 	struct gqlws_sub_cbs cbs;
 	void *ud;
@@ -248,6 +249,7 @@ static void
 sub_destroy(struct gqlws_sub *s)
 {
 	loop_timer_free(&s->retry);
+	free(s->query);
 	free(s->msg);
 	free(s);
 }
@@ -900,15 +902,15 @@ gqlws_reconnect(struct gqlws *g)
 	loop_timer_start(g->retry, 0, 0);
 }
 
-struct gqlws_sub *
-gqlws_subscribe(struct gqlws *g, const char *query, const char *variables,
-    const struct gqlws_sub_cbs *cbs, void *ud, struct err *e)
+/* The subscribe message for S with QUERY and VARIABLES (NULL or a JSON
+ * object); NULL and E otherwise. */
+static char *
+sub_message(const struct gqlws *g, const char *id, const char *query, const char *variables,
+    struct err *e)
 {
-	struct gqlws_sub *s, **tail;
 	cJSON *msg, *payload, *vars = NULL;
+	char *text;
 
-	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
-		return err_set(e, ERR_INVALID, "%s: empty subscription query", g->url), NULL;
 	if (variables != NULL) {
 		vars = cJSON_Parse(variables);
 		if (!cJSON_IsObject(vars)) {
@@ -917,21 +919,39 @@ gqlws_subscribe(struct gqlws *g, const char *query, const char *variables,
 			    "JSON object", g->url), NULL;
 		}
 	}
-	s = xcalloc(1, sizeof *s);
-	s->g = g;
-	s->cbs = *cbs;
-	s->ud = ud;
-	snprintf(s->id, sizeof s->id, "%lu", ++g->next_id);
 	msg = cJSON_CreateObject();
-	cJSON_AddStringToObject(msg, "id", s->id);
+	cJSON_AddStringToObject(msg, "id", id);
 	cJSON_AddStringToObject(msg, "type", "subscribe");
 	payload = cJSON_AddObjectToObject(msg, "payload");
 	cJSON_AddStringToObject(payload, "query", query);
 	if (vars != NULL)
 		cJSON_AddItemToObject(payload, "variables", vars);
-	if ((s->msg = cJSON_PrintUnformatted(msg)) == NULL)
+	if ((text = cJSON_PrintUnformatted(msg)) == NULL)
 		xalloc_die("gqlws: out of memory");
 	cJSON_Delete(msg);
+	return text;
+}
+
+struct gqlws_sub *
+gqlws_subscribe(struct gqlws *g, const char *query, const char *variables,
+    const struct gqlws_sub_cbs *cbs, void *ud, struct err *e)
+{
+	struct gqlws_sub *s, **tail;
+	char id[24], *msg;
+
+	if (query == NULL || query[strspn(query, " \t\r\n")] == '\0')
+		return err_set(e, ERR_INVALID, "%s: empty subscription query", g->url), NULL;
+	snprintf(id, sizeof id, "%lu", g->next_id + 1);
+	if ((msg = sub_message(g, id, query, variables, e)) == NULL)
+		return NULL;
+	g->next_id++;
+	s = xcalloc(1, sizeof *s);
+	s->g = g;
+	s->cbs = *cbs;
+	s->ud = ud;
+	memcpy(s->id, id, sizeof s->id);
+	s->query = xstrdup(query);
+	s->msg = msg;
 	for (tail = &g->subs; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = s;
@@ -939,6 +959,18 @@ gqlws_subscribe(struct gqlws *g, const char *query, const char *variables,
 	if (g->conn != NULL && g->acked)
 		sub_send(g, s);
 	return s;
+}
+
+int
+gqlws_sub_set_variables(struct gqlws_sub *s, const char *variables, struct err *e)
+{
+	char *msg = sub_message(s->g, s->id, s->query, variables, e);
+
+	if (msg == NULL)
+		return -1;
+	free(s->msg);
+	s->msg = msg;
+	return 0;
 }
 
 void

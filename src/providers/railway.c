@@ -31,6 +31,7 @@
 
 #include "signalbox/diag.h"
 #include "signalbox/embed.h"
+#include "signalbox/gqlws.h"
 #include "signalbox/http.h"
 #include "signalbox/loop.h"
 #include "signalbox/railway.h"
@@ -38,6 +39,8 @@
 #include "signalbox/text.h"
 #include "signalbox/util.h"
 #include "signalbox/xalloc.h"
+
+#include "railway_int.h"
 
 enum {
 	RW_DEFAULT_POLL_MS = 10000,
@@ -64,29 +67,6 @@ enum {
 };
 
 /* --- GraphQL documents ---------------------------------------------------- */
-
-#define RW_DOC_INFO(_) \
-	_(PROJECT_TOKEN, "project_token") \
-	_(RESOLVE, "resolve") \
-	_(SNAPSHOT, "snapshot") \
-	_(HISTORY, "history") \
-	_(VARS, "vars") \
-	_(VAR_REVEAL, "var_reveal") \
-	_(DEPLOY, "deploy") \
-	_(REDEPLOY, "redeploy") \
-	_(RESTART, "restart") \
-	_(STOP, "stop") \
-	_(ROLLBACK, "rollback") \
-	_(SCALE, "scale") \
-	_(VAR_SET, "var_set") \
-	_(VAR_DELETE, "var_delete")
-
-enum rw_doc {
-#define RW_DOC_ENUM(id, file) RW_DOC_##id,
-	RW_DOC_INFO(RW_DOC_ENUM)
-#undef RW_DOC_ENUM
-	RW_DOC_COUNT
-};
 
 static const char *const rw_doc_files[RW_DOC_COUNT] = {
 #define RW_DOC_NAME(id, file) file,
@@ -134,6 +114,7 @@ struct rw_op {
 	char *reveal_name;	/* var-reveal: the variable wanted */
 	char *reveal_scope;	/* var-reveal: service id or "shared", for messages */
 	railway_done_fn *done;
+	railway_int_read_fn *read;	/* a read (not a mutation): gets the data */
 	void *ud;
 	uint64_t t0;		/* loop ms at the call */
 	int sent;		/* on the wire (outcome unknown if cancelled) */
@@ -146,10 +127,33 @@ struct rw_flight {
 	uint64_t t0;
 };
 
+/* A deployment in progress followed through the `deployment` subscription. */
+struct rw_watch {
+	struct rw_watch *next;
+	struct railway *rw;
+	char *id;
+	char status[24];	/* last status seen, "" before the first */
+	struct gqlws_sub *sub;
+	int live;		/* a message came on the current subscription */
+	int mark;		/* still in progress in the latest snapshot */
+};
+
+/* Someone told of the subscription connection's state (railway_logs.c). */
+struct rw_listener {
+	struct rw_listener *next;
+	railway_int_live_fn *fn;	/* NULL: removed while the list was walked */
+	void *ud;
+};
+
 struct railway {
 	uv_loop_t *loop;
 	struct store *store;
 	struct http *http;
+	struct ws_ctx *ws;		/* NULL: polling only */
+	struct gqlws *live;		/* subscriptions; created on first use */
+	struct rw_watch *watches;
+	struct rw_listener *listeners;
+	int walking;			/* inside the listeners' calls */
 
 	/* options */
 	char *endpoint;
@@ -213,6 +217,9 @@ struct railway {
 static void rw_poll(struct railway *rw);
 static void rw_kick_actions(struct railway *rw);
 static void rw_refresh_soon(struct railway *rw, int history, int vars);
+static void rw_watch_sync(struct railway *rw, const struct railway_project_snap *snap);
+static int rw_watched_live(const struct railway *rw);
+static void rw_live_close(struct railway *rw);
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -536,16 +543,6 @@ rw_parse_time(const char *s)
 		return *p == '+' ? t - off : t + off;
 	}
 	return 0;
-}
-
-static void
-rw_format_time(char *buf, size_t len, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
 int64_t
@@ -1817,8 +1814,8 @@ rw_schedule_next(struct railway *rw)
 {
 	int64_t base = rw->poll_ms, ms;
 
-	if (rw->busy && base > RW_BUSY_POLL_MS)
-		base = RW_BUSY_POLL_MS;
+	if (rw->busy && base > RW_BUSY_POLL_MS && !rw_watched_live(rw))
+		base = RW_BUSY_POLL_MS;	/* a rollout nobody reports live */
 	else if (!rw->busy && rw->quiet >= RW_QUIET_POLLS)
 		base = base * 3 / 2;	/* nothing moved for a while */
 	ms = railway_governor_ms(base, rw->rl_known ? rw->rl_limit : -1,
@@ -1841,6 +1838,15 @@ rw_schedule_next(struct railway *rw)
 	rw_show_budget(rw);
 	rw->cur_poll_ms = ms;
 	rw_schedule(rw, (uint64_t)ms);
+}
+
+/* The live reports of a rollout stopped: poll it fast again. */
+static void
+rw_schedule_next_soon(struct railway *rw)
+{
+	if (rw->running && rw->resolved && rw->flight[RW_SNAPSHOT].call == NULL &&
+	    rw->poll_timer != NULL)
+		rw_schedule(rw, RW_BUSY_POLL_MS);
 }
 
 static void
@@ -1868,7 +1874,7 @@ rw_send_snapshot(struct railway *rw)
 
 	if (step < 1)
 		step = 1;
-	rw_format_time(date, sizeof date, from);
+	util_format_rfc3339(date, sizeof date, from);
 	rw_vars_str(v, "projectId", rw->project_id);
 	rw_vars_str(v, "environmentId", rw->env_id);
 	rw_vars_str(v, "metricsFrom", date);
@@ -2159,6 +2165,7 @@ rw_on_snapshot(struct railway *rw, struct rw_reply *r)
 	railway_project_snap_ref(snap);
 	store_publish(rw->store, STORE_TOPIC_SERVICES, snap, rw_project_free_fn);
 	rw_update_state(rw, 1);
+	rw_watch_sync(rw, snap);
 
 	rw_send_followers(rw);
 	if (rw->snapshot_again) {
@@ -2235,6 +2242,10 @@ rw_op_free(struct rw_op *op)
 static void
 rw_op_finish(struct railway *rw, struct rw_op *op, struct railway_result *res)
 {
+	if (op->read != NULL) {
+		op->read(rw, NULL, res->error != NULL ? res->error : "cancelled", op->ud);
+		return;
+	}
 	res->op = op->name;
 	res->duration_ms = (int64_t)(loop_now_ms(rw->loop) - op->t0);
 	if (res->error == NULL)
@@ -2345,6 +2356,16 @@ rw_on_action(struct railway *rw, struct rw_reply *r)
 	if (rw->q_head == NULL)
 		rw->q_tail = NULL;
 	rw->q_len--;
+	if (op->read != NULL) {
+		/* a read: the data goes to its owner, nothing to refresh */
+		if (r->fail != RW_FAIL_NONE || r->partial)
+			op->read(rw, NULL, r->error, op->ud);
+		else
+			op->read(rw, r->data, NULL, op->ud);
+		rw_op_free(op);
+		rw_kick_actions(rw);
+		return;
+	}
 	if (r->fail != RW_FAIL_NONE) {
 		memset(&res, 0, sizeof res);
 		if (r->fail == RW_FAIL_NET && op->doc != RW_DOC_VAR_REVEAL)
@@ -2709,6 +2730,270 @@ railway_var_reveal(struct railway *rw, const char *service_id, const char *name,
 	return rw_enqueue(rw, op, e);
 }
 
+/* --- subscriptions ----------------------------------------------------------- */
+
+static void
+rw_live_state(struct gqlws *g, const struct gqlws_status *st, void *ud)
+{
+	struct railway *rw = ud;
+	struct rw_listener *li, **pp;
+
+	(void)g;
+	rw->walking++;
+	for (li = rw->listeners; li != NULL; li = li->next)
+		if (li->fn != NULL)
+			li->fn(st->state == GQLWS_OPEN, st->reason, li->ud);
+	if (--rw->walking == 0) {
+		for (pp = &rw->listeners; (li = *pp) != NULL;) {
+			if (li->fn == NULL) {
+				*pp = li->next;
+				free(li);
+			} else {
+				pp = &li->next;
+			}
+		}
+	}
+	if (st->state != GQLWS_OPEN) {
+		/* a rollout is no longer watched live: polling takes over */
+		for (struct rw_watch *w = rw->watches; w != NULL; w = w->next)
+			w->live = 0;
+		diag_log(DIAG_INFO, "railway: subscriptions %s%s%s", gqlws_state_name(st->state),
+		    st->reason != NULL ? ": " : "", st->reason != NULL ? st->reason : "");
+		if (rw->busy)
+			rw_schedule_next_soon(rw);
+	} else {
+		diag_log(DIAG_INFO, "railway: subscriptions open");
+	}
+}
+
+struct gqlws *
+railway_int_live(struct railway *rw, struct err *e)
+{
+	struct gqlws_opts o;
+	const char *auth[2] = { rw->auth_header, NULL };
+	char *url;
+
+	if (rw->live != NULL)
+		return rw->live;
+	if (rw->ws == NULL)
+		return err_set(e, ERR_INVALID, "no WebSocket support: live updates are "
+		    "polled"), NULL;
+	/* the subscriptions live on the same URL, ws:// for http://, wss:// for https:// */
+	url = rw_starts(rw->endpoint, "https://") ?
+	    xasprintf("wss://%s", rw->endpoint + strlen("https://")) :
+	    xasprintf("ws://%s", rw->endpoint + strlen("http://"));
+	memset(&o, 0, sizeof o);
+	o.url = url;
+	o.headers = auth;
+	o.ca_file = rw->ca_file;
+	o.retry_max_ms = 30000;
+	rw->live = gqlws_new(rw->loop, rw->ws, &o,
+	    &(struct gqlws_cbs){ .on_state = rw_live_state }, rw, e);
+	free(url);
+	return rw->live;
+}
+
+void
+railway_int_live_listen(struct railway *rw, railway_int_live_fn *fn, void *ud)
+{
+	struct rw_listener *li = xcalloc(1, sizeof *li);
+
+	li->fn = fn;
+	li->ud = ud;
+	li->next = rw->listeners;
+	rw->listeners = li;
+}
+
+void
+railway_int_live_unlisten(struct railway *rw, railway_int_live_fn *fn, void *ud)
+{
+	struct rw_listener *li, **pp;
+
+	for (pp = &rw->listeners; (li = *pp) != NULL; pp = &li->next) {
+		if (li->fn != fn || li->ud != ud)
+			continue;
+		if (rw->walking > 0) {
+			li->fn = NULL;
+		} else {
+			*pp = li->next;
+			free(li);
+		}
+		return;
+	}
+}
+
+const char *
+railway_int_doc(const struct railway *rw, enum rw_doc doc)
+{
+	return rw->docs[doc];
+}
+
+const char *
+railway_int_service_name(const struct railway *rw, const char *id)
+{
+	const struct railway_service *s = railway_project_find(rw->snap, id);
+
+	return s != NULL ? s->name : NULL;
+}
+
+int64_t
+railway_int_parse_time(const char *s)
+{
+	return rw_parse_time(s);
+}
+
+static void
+rw_watch_free(struct rw_watch *w)
+{
+	gqlws_unsubscribe(&w->sub);
+	free(w->id);
+	free(w);
+}
+
+static void
+rw_watch_next(struct gqlws_sub *sub, const struct gqlws_next *n, void *ud)
+{
+	struct rw_watch *w = ud;
+	struct railway *rw = w->rw;
+	const cJSON *dep = rw_obj(rw_obj(n->payload, "data"), "deployment");
+	char status[sizeof w->status];
+
+	(void)sub;
+	w->live = 1;
+	if (dep == NULL || !cJSON_IsString(rw_get(dep, "status")))
+		return;
+	rw_clean_into(status, sizeof status, rw_get(dep, "status")->valuestring);
+	if (strcmp(status, w->status) == 0)
+		return;
+	diag_log(DIAG_INFO, "railway: deployment %s: %s -> %s", w->id,
+	    w->status[0] != '\0' ? w->status : "?", status);
+	util_strlcpy(w->status, status, sizeof w->status);
+	rw_refresh_soon(rw, 1, 0);	/* the transition, shown now */
+}
+
+static void
+rw_watch_end(struct gqlws_sub *sub, void *ud)
+{
+	struct rw_watch *w = ud;
+
+	(void)sub;
+	w->live = 0;	/* over (e.g. the deployment was removed): polling decides */
+}
+
+static void
+rw_watch_error(struct gqlws_sub *sub, const struct gqlws_error *err, void *ud)
+{
+	struct rw_watch *w = ud;
+
+	diag_log(DIAG_WARN, "railway: watching deployment %s: %s", w->id, err->message);
+	if (err->final)
+		rw_watch_end(sub, ud);
+	else
+		w->live = 0;
+}
+
+/* Follow every deployment that SNAP shows in progress, stop following the
+ * others. */
+static void
+rw_watch_sync(struct railway *rw, const struct railway_project_snap *snap)
+{
+	static const struct gqlws_sub_cbs cbs = {
+		.on_next = rw_watch_next, .on_error = rw_watch_error, .on_complete = rw_watch_end,
+	};
+	struct rw_watch *w, **pp;
+	struct gqlws *g;
+	struct err e;
+
+	for (w = rw->watches; w != NULL; w = w->next)
+		w->mark = 0;
+	for (size_t i = 0; i < snap->n_services; i++) {
+		const struct railway_deployment *d = snap->services[i].latest;
+		cJSON *v;
+		char *vars;
+
+		if (d == NULL || railway_status_kind(d->status) != RAILWAY_KIND_BUSY)
+			continue;
+		for (w = rw->watches; w != NULL && strcmp(w->id, d->id) != 0; w = w->next)
+			;
+		if (w != NULL) {
+			w->mark = 1;
+			continue;
+		}
+		memset(&e, 0, sizeof e);
+		if ((g = railway_int_live(rw, &e)) == NULL)
+			return;
+		w = xcalloc(1, sizeof *w);
+		w->rw = rw;
+		w->id = xstrdup(d->id);
+		w->mark = 1;
+		util_strlcpy(w->status, d->status_text, sizeof w->status);
+		v = rw_vars_new();
+		rw_vars_str(v, "id", d->id);
+		vars = cJSON_PrintUnformatted(v);
+		rw_json_oom(vars);
+		cJSON_Delete(v);
+		w->sub = gqlws_subscribe(g, rw->docs[RW_DOC_DEPLOYMENT_WATCH], vars, &cbs, w, &e);
+		free(vars);
+		if (w->sub == NULL) {
+			diag_log(DIAG_WARN, "railway: cannot watch deployment %s: %s", d->id, e.msg);
+			free(w->id);
+			free(w);
+			continue;
+		}
+		w->next = rw->watches;
+		rw->watches = w;
+	}
+	for (pp = &rw->watches; (w = *pp) != NULL;) {
+		if (w->mark) {
+			pp = &w->next;
+		} else {
+			*pp = w->next;
+			rw_watch_free(w);
+		}
+	}
+}
+
+/* Every deployment in progress is followed live (so no fast polling). */
+static int
+rw_watched_live(const struct railway *rw)
+{
+	if (rw->watches == NULL || rw->live == NULL ||
+	    gqlws_get_status(rw->live)->state != GQLWS_OPEN)
+		return 0;
+	for (const struct rw_watch *w = rw->watches; w != NULL; w = w->next)
+		if (!w->live)
+			return 0;
+	return 1;
+}
+
+static void
+rw_live_close(struct railway *rw)
+{
+	struct rw_watch *w;
+
+	while ((w = rw->watches) != NULL) {
+		rw->watches = w->next;
+		rw_watch_free(w);
+	}
+	gqlws_free(&rw->live);
+}
+
+int
+railway_int_read(struct railway *rw, enum rw_doc doc, const char *variables,
+    railway_int_read_fn *fn, void *ud, struct err *e)
+{
+	cJSON *v = cJSON_Parse(variables != NULL ? variables : "{}");
+	struct rw_op *op;
+
+	if (!cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		return err_set(e, ERR_INVALID, "railway: read variables are not a JSON object");
+	}
+	op = rw_op_new(rw_doc_files[doc], doc, v, 0, NULL, ud);
+	op->read = fn;
+	return rw_enqueue(rw, op, e);
+}
+
 /* --- lifecycle --------------------------------------------------------------- */
 
 static int
@@ -2748,6 +3033,7 @@ railway_new(uv_loop_t *loop, struct store *store, struct http *http,
 	rw->loop = loop;
 	rw->store = store;
 	rw->http = http;
+	rw->ws = opts->ws;
 	for (int i = 0; i < RW_DOC_COUNT; i++) {
 		for (const struct embed_file *f = gql_files; f->name != NULL; f++)
 			if (strcmp(f->name, rw_doc_files[i]) == 0)
@@ -2825,6 +3111,7 @@ railway_stop(struct railway *rw)
 	}
 	loop_timer_free(&rw->poll_timer);
 	loop_timer_free(&rw->action_timer);
+	rw_live_close(rw);
 	while ((op = rw->q_head) != NULL) {
 		struct railway_result res;
 
@@ -2862,6 +3149,12 @@ railway_free(struct railway **rwp)
 	free(rw->env_name);
 	free(rw->project_name);
 	free(rw->latest_sig);
+	while (rw->listeners != NULL) {
+		struct rw_listener *li = rw->listeners;
+
+		rw->listeners = li->next;
+		free(li);
+	}
 	free(rw);
 	*rwp = NULL;
 }

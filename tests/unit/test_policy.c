@@ -245,8 +245,8 @@ test_every_action(void **state)
 			assert_true(v.n_plan >= 1);
 		}
 	}
-	/* the Railway actions are all in the table, and gated */
-	assert_int_equal(mutating, 8);
+	/* the Railway actions and pg-cancel are all in the table, and gated */
+	assert_int_equal(mutating, 9);
 	assert_int_equal(audited, 1);
 	assert_true(action_has(ACTION_SCALE, ACTION_F_MUTATING));
 	assert_true(action_has(ACTION_VAR_REVEAL, ACTION_F_AUDITED));
