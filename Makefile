@@ -6,12 +6,13 @@
 #   make demo-lite  the same against the small demo server (no root needed)
 #   make test    sanitizer + -Werror build in build-ci/ and every CTest test
 #   make bench   the benchmarks in bench/ (results in bench/out/)
+#   make man     regenerate the key list in docs/signalbox.1 from the action table
 #   make clean   remove the build directories and bench output
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
 .NOTPARALLEL:
-.PHONY: all deps build demo demo-lite test bench clean
+.PHONY: all deps build demo demo-lite test bench clean man
 
 DEPS_PKGS := build-essential cmake pkg-config libncurses-dev \
 	libcurl4-openssl-dev libpq-dev libhiredis-dev libcjson-dev \
@@ -71,6 +72,14 @@ bench: deps build
 	bench/endpoints1000.sh
 	bench/api_budget.sh
 	bench/logs.sh
+
+# The key list between the BEGIN KEYS / END KEYS markers of signalbox(1)
+# comes from the action table (tests/docs_check.sh fails when it is stale).
+man: build
+	@KEYS="$$(./build/signalbox keys --mdoc)" awk \
+		'/^\.\\" BEGIN KEYS/ { print; print ENVIRON["KEYS"]; skip = 1; next } \
+		/^\.\\" END KEYS/ { skip = 0 } !skip' docs/signalbox.1 >docs/signalbox.1.tmp && \
+		mv docs/signalbox.1.tmp docs/signalbox.1 && echo "man: docs/signalbox.1 key list regenerated"
 
 clean:
 	rm -rf build build-ci build-e2e bench/out

@@ -327,6 +327,7 @@ struct lv_pen {
 	struct canvas *cv;
 	int y, x, x0, w, y_end;
 	int wrap;
+	int sel;		/* the selected row: one style throughout (matches kept) */
 	int full;		/* no room left */
 	int lines;		/* lines used */
 };
@@ -336,6 +337,8 @@ lv_put(struct lv_pen *p, const char *s, size_t n, enum style_id st)
 {
 	size_t i = 0;
 
+	if (p->sel && st != STYLE_MATCH)
+		st = STYLE_SELECTED;
 	while (i < n && !p->full) {
 		uint32_t cp;
 		size_t k = text_decode(s + i, n - i, &cp);
@@ -494,7 +497,7 @@ lv_draw_line(struct logs_view *lv, struct canvas *cv, int y, int y_end, int w,
 	struct logfilter_span spans[LV_SPANS];
 	size_t n_spans = 0;
 	const struct logring_source *src = logring_source_get(lv->ring, l->source);
-	struct lv_pen p = { cv, y, 0, 0, w, y_end, lv->wrap, 0, 1 };
+	struct lv_pen p = { cv, y, 0, 0, w, y_end, lv->wrap, selected, 0, 1 };
 	enum style_id st = lv_level_style(l->level);
 	char ts[32], tag[LV_TAG_W + 1];
 
@@ -545,11 +548,11 @@ lv_row_height(struct logs_view *lv, size_t row, int w, int h)
 }
 
 static void
-lv_draw_hist(struct logs_view *lv, struct canvas *cv, int y, int w)
+lv_draw_hist(struct logs_view *lv, struct canvas *cv, int y, int w, int64_t now_ms)
 {
 	double err[LV_HIST], warn[LV_HIST];
 	int n = w - 14 < LV_HIST ? w - 14 : LV_HIST;
-	int64_t now_min = util_wall_ms() / 60000;
+	int64_t now_min = now_ms / 60000;
 	int64_t lag = now_min > lv->hist_min ? now_min - lv->hist_min : 0;
 	uint32_t e_total = 0, w_total = 0;
 
@@ -596,7 +599,7 @@ lv_title(struct view *v, struct canvas *cv, int w)
 		    lv->context ? " (context)" : "");
 	if (lv->scanning && rs.lines > 0)
 		x += canvas_printf(cv, 0, x, w - x, STYLE_MATCH, "%d%%",
-		    (int)(lv->cur.scanned * 100 / (rs.lines ? rs.lines : 1) % 101));
+		    lv->cur.scanned >= rs.lines ? 99 : (int)(lv->cur.scanned * 100 / rs.lines));
 	if (!lv->follow) {
 		uint64_t fresh = logring_end_seq(lv->ring) - lv->paused_end;
 
@@ -624,7 +627,8 @@ lv_draw(struct view *v, struct canvas *cv)
 	lv_title(v, cv, w);
 	if (lv->ring == NULL)
 		return;
-	lv_draw_hist(lv, cv, 1, w);
+	lv_draw_hist(lv, cv, 1, w, v->now_ms);
+	view_wake_at(v, (v->now_ms / 60000 + 1) * 60000);	/* the strip moves on */
 	n = lv_rows(lv);
 	lv->page = h - y0 > 1 ? h - y0 : 1;
 	if (n == 0) {
@@ -706,7 +710,7 @@ lv_draw_detail(struct view *v, struct canvas *cv)
 			return;
 	}
 	{
-		struct lv_pen p = { cv, y, 1, 1, w - 1, h, 1, 0, 1 };
+		struct lv_pen p = { cv, y, 1, 1, w - 1, h, 1, 0, 0, 1 };
 
 		lv_put(&p, l.text, l.len, STYLE_DEFAULT);
 	}
@@ -979,7 +983,7 @@ lv_badge(struct view *v, char *buf, size_t len, int *is_bad)
 	struct logs_view *lv = v->priv;
 	uint32_t e = lv->hist_err[LV_HIST - 1];
 
-	*is_bad = e > 0 && lv->hist_min == util_wall_ms() / 60000;
+	*is_bad = e > 0 && lv->hist_min == v->now_ms / 60000;
 	if (*is_bad)
 		snprintf(buf, len, "%u err/min", e);
 	else
