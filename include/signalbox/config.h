@@ -67,6 +67,18 @@ struct config_datastore {
 	int line, col;		/* where the mapping was, for later errors */
 };
 
+/* A log source of the logs pane (logs.sources[]): a file followed like
+ * tail -F, or a command whose output is followed. */
+struct config_log_source {
+	char *name;		/* tag in the pane, @source:NAME */
+	char *path;		/* file (resolved), or NULL */
+	char **argv;		/* command, NULL-terminated, or NULL */
+	int restart;		/* command: start it again when it ends */
+	int backlog;		/* file: last lines read at start (default 100) */
+	int tz_offset_min;	/* zone of timestamps without one (default 0 = UTC) */
+	int line, col;
+};
+
 struct config_binding {
 	char *section;		/* "global" or a view name */
 	char *key;		/* key name as written */
@@ -100,6 +112,13 @@ struct config {
 	struct config_provider provider;
 
 	struct config_datastore ds_postgres, ds_redis;	/* datastores: */
+
+	/* logs: the ring and the sources of the logs pane */
+	size_t logs_max_memory;		/* bytes; default 64 MiB */
+	size_t logs_max_line;		/* bytes; default 64 KiB */
+	int logs_keep_sgr;		/* ansi_colors: keep (else strip) */
+	struct config_log_source *log_sources;
+	size_t n_log_sources;
 
 	struct config_binding *bindings;
 	size_t n_bindings;

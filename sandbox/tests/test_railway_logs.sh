@@ -7,7 +7,9 @@
 # afterwards holds every line the API has for that span exactly once (no
 # line lost, none repeated); the console follows a rollout through the
 # `deployment` subscription (its diagnostics log the transitions as they
-# come) rather than by polling fast, once a refresh (r) has shown it.
+# come) rather than by polling fast, once a refresh (r) has shown it; its
+# logs pane shows lines live, filters them, and says when the stream is
+# down (ws-drop) and when it is back.
 #
 #   SIGNALBOX_BIN   the binary under test (ctest sets it; else the newest
 #                   build*/signalbox of this checkout)
@@ -116,6 +118,24 @@ keys r	# refresh now: the console sees the rollout in progress, then follows it 
 eventually 60 "the console logged the rollout's transitions from the subscription" \
 	grep -qE "railway: deployment [0-9a-f-]+: [A-Z_]+ -> SUCCESS" "$DIAG"
 check "the subscription connection opened" grep -q "railway: subscriptions open" "$DIAG"
+
+# ---- the logs pane: live lines, the filter, a dropped stream said as such ----------------------
+keys 3
+check "the logs pane shows the services' lines" on_screen 10 '(info|error) +(api|worker|ws) '
+curl -s -o /dev/null --max-time 3 "$SANDBOX_API_HTTP_URL/orders?from=test_railway_logs_marker"
+check "a request's log line arrives live (follow mode)" on_screen 15 'GET /orders'
+keys /
+sleep 0.3
+typed '@level:error'
+keys Enter
+check "the filter keeps only errors and says how many" on_screen 10 '/@level:error: [0-9]+'
+check "no info line is shown under the filter" bash -c '! tmux -L "$0" capture-pane -p | grep -qE "^[0-9:.]+ info "' "$SOCK-$RUNS"
+esc
+"$T_SANDBOX/fault" ws-drop on >/dev/null || not_ok "fault ws-drop on"
+check "while the stream is down the pane says so" on_screen 15 'reconnecting'
+"$T_SANDBOX/fault" ws-drop off >/dev/null || not_ok "fault ws-drop off"
+check "the status bar shows the logs source stale meanwhile, then ok" on_screen 40 'logs:ok'
+check "the pane no longer says reconnecting" bash -c 'for i in $(seq 50); do tmux -L "$0" capture-pane -p | grep -q reconnecting || exit 0; sleep 0.2; done; exit 1' "$SOCK-$RUNS"
 check "the console quits with 0" test "$(tui_quit)" = 0
 tui_stop
 check "no sanitizer report" bash -c '! ls "$0"/* >/dev/null 2>&1' "$SAN_DIR"

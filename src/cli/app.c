@@ -138,6 +138,35 @@ app_open_provider(struct app *a, const struct config *cfg)
 	}
 }
 
+/* The log feed with the config's logs: section. */
+static struct logfeed *
+app_open_logs(struct app *a, const struct config *cfg)
+{
+	struct logfeed_source *src = xcalloc(cfg->n_log_sources + 1, sizeof *src);
+	struct logfeed_opts o;
+	struct logfeed *f;
+
+	for (size_t i = 0; i < cfg->n_log_sources; i++) {
+		const struct config_log_source *ls = &cfg->log_sources[i];
+
+		src[i].name = ls->name;
+		src[i].path = ls->path;
+		src[i].argv = (const char *const *)ls->argv;
+		src[i].restart = ls->restart;
+		src[i].backlog = (unsigned)ls->backlog;
+		src[i].tz_offset_min = ls->tz_offset_min;
+	}
+	memset(&o, 0, sizeof o);
+	o.max_memory = cfg->logs_max_memory;
+	o.max_line = cfg->logs_max_line;
+	o.keep_sgr = cfg->logs_keep_sgr;
+	o.sources = src;
+	o.n_sources = cfg->n_log_sources;
+	f = logfeed_new(&a->loop, a->store, &o);	/* the sources copy what they keep */
+	free(src);
+	return f;
+}
+
 static int
 app_open(struct app *a, const struct config *cfg, struct err *e)
 {
@@ -164,7 +193,7 @@ app_open(struct app *a, const struct config *cfg, struct err *e)
 		    we.msg);
 	a->health = health_new(&a->loop, a->store, a->http, a->ws, cfg);
 	app_open_provider(a, cfg);
-	a->logs = logfeed_new(&a->loop, a->store, NULL);
+	a->logs = app_open_logs(a, cfg);
 	if (a->railway != NULL)
 		logfeed_attach_railway(a->logs, a->railway);
 	a->pg_stats = pg_stats_new(&a->loop, a->store, cfg);

@@ -218,6 +218,36 @@ enum {
 	_(DS_REDIS_INTERVAL, "datastores.redis.interval", DURATION, "2s", \
 	    500, 3600000, NULL, 0, \
 	    "Time between two reads of INFO and SLOWLOG.") \
+	_(LOGS, "logs", MAP, "{}", 0, 0, NULL, 0, \
+	    "The logs pane: its ring and its sources, a mapping of the " \
+	    "options below (the provider's logs come on their own).") \
+	_(LOGS_MAX_MEMORY, "logs.max_memory", INT, "64", 1, 65536, NULL, 0, \
+	    "MiB the log ring may take; when full the oldest lines go (the " \
+	    "pane counts them).") \
+	_(LOGS_MAX_LINE, "logs.max_line", INT, "64", 1, 4096, NULL, 0, \
+	    "KiB of a line kept; longer lines are cut with a marker.") \
+	_(LOGS_ANSI, "logs.ansi_colors", ENUM, "strip", 0, 0, "strip|keep", 0, \
+	    "ANSI colour in log lines: strip it, or keep it (every other " \
+	    "escape sequence is neutralised either way).") \
+	_(LOGS_SOURCES, "logs.sources", LIST, "[]", 0, 0, NULL, 0, \
+	    "Files and commands to follow: a list of mappings of the options " \
+	    "below, each with a file or a command.") \
+	_(LS_NAME, "logs.sources[].name", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "Source name: the tag in the pane and @source:NAME in filters.") \
+	_(LS_FILE, "logs.sources[].file", STRING, NULL, 0, 0, NULL, CONFIG_F_PATH, \
+	    "File to follow like tail -F (rotation, truncation, a file that " \
+	    "appears later); a relative path is taken from the configuration " \
+	    "file's directory.") \
+	_(LS_COMMAND, "logs.sources[].command", LIST, NULL, 0, 0, NULL, 0, \
+	    "Command whose output to follow, as a list ([journalctl, -f]); " \
+	    "no shell unless you name one ([sh, -c, '...']).") \
+	_(LS_RESTART, "logs.sources[].restart", BOOL, "false", 0, 0, NULL, 0, \
+	    "Start the command again when it ends (with backoff).") \
+	_(LS_BACKLOG, "logs.sources[].backlog", INT, "100", 0, 100000, NULL, 0, \
+	    "Lines of a file read at start (0: only new lines).") \
+	_(LS_TZ, "logs.sources[].utc_offset", INT, "0", -720, 840, NULL, 0, \
+	    "Minutes east of UTC of timestamps that carry no zone.") \
 	_(KEYS, "keys", MAP, "{}", 0, 0, NULL, 0, \
 	    "Key bindings: a mapping from section (global, or a pane name " \
 	    "such as health) to that section's bindings.") \
@@ -295,6 +325,8 @@ struct config_parse {
 	size_t n_envs;
 	struct config_ep_raw *eps;
 	size_t n_eps;
+	struct config_ep_raw *lss;	/* logs.sources[] items */
+	size_t n_lss;
 	struct config *cfg;	/* being built */
 };
 
@@ -1276,6 +1308,92 @@ config_unknown_key(struct config_parse *p, struct config_pos at,
 /* Mapping MAP holds the options under PREFIX ("health."); LABEL names it in
  * messages ("'health'", NULL at the top). */
 static void
+config_parse_log_sources(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat)
+{
+	struct config_ep_raw *ls;
+	struct fy_node *item;
+	char label[96], what[96];
+	void *it = NULL;
+	size_t i = 0;
+
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "sources",
+	    "- { name: app, file: /var/log/app.log }") != 0)
+		return;
+	while ((item = fy_node_sequence_iterate(vn, &it)) != NULL) {
+		struct config_pos at = config_pos_of(item, kat);
+
+		i++;
+		if (!fy_node_is_mapping(item)) {
+			config_describe(item, what, sizeof what);
+			config_error(p, at, "log source %zu must be a mapping like "
+			    "{ name: app, file: /var/log/app.log }, got %s", i, what);
+			continue;
+		}
+		p->lss = xreallocarray(p->lss, p->n_lss + 1, sizeof *p->lss);
+		ls = &p->lss[p->n_lss++];
+		memset(ls, 0, sizeof *ls);
+		ls->index = i;
+		ls->pos = at;
+		snprintf(label, sizeof label, "log source %zu", i);
+		config_parse_options(p, item, at, "logs.sources[].", label, ls->v);
+	}
+}
+
+/* logs.sources[].command: a list of words, kept joined by \x1f. */
+static void
+config_parse_command(struct config_parse *p, struct fy_node *vn, struct config_pos kat,
+    struct config_val *out)
+{
+	struct config_pos at = config_value_pos(vn, kat);
+	struct fy_node *w;
+	void *it = NULL;
+	char *joined, what[96];
+	size_t n = 0;
+
+	if (fy_node_is_scalar(vn)) {
+		config_error(p, at, "'command' must be a list of words like "
+		    "[journalctl, -f, -u, api]; for a shell pipeline write "
+		    "[sh, -c, '...']");
+		out->bad = 1;
+		return;
+	}
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "command", "[journalctl, -f]") != 0) {
+		out->bad = 1;
+		return;
+	}
+	joined = xstrdup("");
+	while ((w = fy_node_sequence_iterate(vn, &it)) != NULL) {
+		char *word, *next;
+
+		if (!fy_node_is_scalar(w) || config_is_null(w)) {
+			config_describe(w, what, sizeof what);
+			config_error(p, config_pos_of(w, at), "every word of 'command' must be "
+			    "a string, got %s", what);
+			out->bad = 1;
+			free(joined);
+			return;
+		}
+		word = config_scalar(w);
+		next = xasprintf("%s%s%s", joined, n > 0 ? "\x1f" : "", word);
+		free(word);
+		free(joined);
+		joined = next;
+		n++;
+	}
+	if (n == 0) {
+		config_error(p, at, "'command' is empty: name the program to run");
+		out->bad = 1;
+		free(joined);
+		return;
+	}
+	free(out->text);
+	out->text = joined;
+	out->set = 1;
+	out->pos = at;
+}
+
+static void
 config_parse_options(struct config_parse *p, struct fy_node *map,
     struct config_pos at, const char *prefix, const char *label,
     struct config_val *v)
@@ -1319,6 +1437,17 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, "audit",
 			    "{ file: ~/audit.jsonl }") == 0)
 				config_parse_options(p, val, kat, "audit.", "'audit'", v);
+			break;
+		case CONFIG_OPT_LOGS:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "logs",
+			    "{ max_memory: 64, sources: [...] }") == 0)
+				config_parse_options(p, val, kat, "logs.", "'logs'", v);
+			break;
+		case CONFIG_OPT_LOGS_SOURCES:
+			config_parse_log_sources(p, val, kat);
+			break;
+		case CONFIG_OPT_LS_COMMAND:
+			config_parse_command(p, val, kat, &v[id]);
 			break;
 		case CONFIG_OPT_DATASTORES:
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, "datastores",
@@ -1637,6 +1766,60 @@ config_apply_datastore(struct config_parse *p, struct config_datastore *ds,
 }
 
 static void
+config_apply_logs(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	const struct config_val *r = p->root;
+
+	cfg->logs_max_memory = (size_t)config_num(r, CONFIG_OPT_LOGS_MAX_MEMORY) << 20;
+	cfg->logs_max_line = (size_t)config_num(r, CONFIG_OPT_LOGS_MAX_LINE) << 10;
+	cfg->logs_keep_sgr = config_num(r, CONFIG_OPT_LOGS_ANSI) == 1;
+	cfg->log_sources = xcalloc(p->n_lss > 0 ? p->n_lss : 1, sizeof *cfg->log_sources);
+	for (size_t i = 0; i < p->n_lss; i++) {
+		const struct config_val *v = p->lss[i].v;
+		struct config_log_source *ls = &cfg->log_sources[cfg->n_log_sources++];
+
+		ls->name = config_strdup_or_null(config_str(v, CONFIG_OPT_LS_NAME));
+		ls->path = config_strdup_or_null(config_str(v, CONFIG_OPT_LS_FILE));
+		ls->restart = (int)config_num(v, CONFIG_OPT_LS_RESTART);
+		ls->backlog = (int)config_num(v, CONFIG_OPT_LS_BACKLOG);
+		ls->tz_offset_min = (int)config_num(v, CONFIG_OPT_LS_TZ);
+		ls->line = p->lss[i].pos.line;
+		ls->col = p->lss[i].pos.col;
+		if (v[CONFIG_OPT_LS_COMMAND].set) {
+			const char *cmd = v[CONFIG_OPT_LS_COMMAND].text;
+			size_t n = 1, k = 0;
+			char *copy = xstrdup(cmd), *tok, *save = NULL;
+
+			for (const char *c = cmd; *c != '\0'; c++)
+				n += *c == '\x1f';
+			ls->argv = xcalloc(n + 1, sizeof *ls->argv);
+			for (tok = strtok_r(copy, "\x1f", &save); tok != NULL;
+			    tok = strtok_r(NULL, "\x1f", &save))
+				ls->argv[k++] = xstrdup(tok);
+			free(copy);
+		}
+		if (ls->name == NULL && !v[CONFIG_OPT_LS_NAME].bad)
+			config_error(p, p->lss[i].pos, "log source %zu has no 'name' (add "
+			    "name: NAME, the tag shown in the logs pane)", p->lss[i].index);
+		if ((ls->path != NULL) == (ls->argv != NULL) && !v[CONFIG_OPT_LS_FILE].bad &&
+		    !v[CONFIG_OPT_LS_COMMAND].bad)
+			config_error(p, p->lss[i].pos, "log source %zu needs exactly one of "
+			    "'file' (a file to follow) or 'command' (a list like "
+			    "[journalctl, -f])", p->lss[i].index);
+		if (v[CONFIG_OPT_LS_RESTART].set && ls->argv == NULL)
+			config_error(p, v[CONFIG_OPT_LS_RESTART].pos, "'restart' is for a "
+			    "'command' source");
+		for (size_t j = 0; ls->name != NULL && j + 1 < cfg->n_log_sources; j++)
+			if (cfg->log_sources[j].name != NULL &&
+			    strcmp(cfg->log_sources[j].name, ls->name) == 0)
+				config_error(p, v[CONFIG_OPT_LS_NAME].pos, "log source name "
+				    "'%.64s' is used twice (line %d first)", ls->name,
+				    cfg->log_sources[j].line);
+	}
+}
+
+static void
 config_apply(struct config_parse *p)
 {
 	struct config *cfg = p->cfg;
@@ -1654,6 +1837,7 @@ config_apply(struct config_parse *p)
 	    CONFIG_OPT_DS_PG_URL_ENV, CONFIG_OPT_DS_PG_INTERVAL);
 	config_apply_datastore(p, &cfg->ds_redis, CONFIG_OPT_DS_REDIS,
 	    CONFIG_OPT_DS_REDIS_URL_ENV, CONFIG_OPT_DS_REDIS_INTERVAL);
+	config_apply_logs(p);
 }
 
 static void
@@ -1672,6 +1856,9 @@ config_parse_free(struct config_parse *p)
 	for (i = 0; i < p->n_eps; i++)
 		config_vals_free(p->eps[i].v);
 	free(p->eps);
+	for (i = 0; i < p->n_lss; i++)
+		config_vals_free(p->lss[i].v);
+	free(p->lss);
 	config_vals_free(p->root);
 	free(p->dir);
 }
@@ -1696,6 +1883,8 @@ config_init(struct config *cfg)
 	cfg->ds_postgres.interval_ms = config_num(none, CONFIG_OPT_DS_PG_INTERVAL);
 	cfg->ds_redis.url_env = xstrdup(config_str(none, CONFIG_OPT_DS_REDIS_URL_ENV));
 	cfg->ds_redis.interval_ms = config_num(none, CONFIG_OPT_DS_REDIS_INTERVAL);
+	cfg->logs_max_memory = (size_t)config_num(none, CONFIG_OPT_LOGS_MAX_MEMORY) << 20;
+	cfg->logs_max_line = (size_t)config_num(none, CONFIG_OPT_LOGS_MAX_LINE) << 10;
 }
 
 void
@@ -1732,6 +1921,16 @@ config_fini(struct config *cfg)
 	free(cfg->provider.environment);
 	free(cfg->ds_postgres.url_env);
 	free(cfg->ds_redis.url_env);
+	for (i = 0; i < cfg->n_log_sources; i++) {
+		struct config_log_source *ls = &cfg->log_sources[i];
+
+		free(ls->name);
+		free(ls->path);
+		for (size_t k = 0; ls->argv != NULL && ls->argv[k] != NULL; k++)
+			free(ls->argv[k]);
+		free(ls->argv);
+	}
+	free(cfg->log_sources);
 	for (i = 0; i < cfg->n_bindings; i++) {
 		free(cfg->bindings[i].section);
 		free(cfg->bindings[i].key);

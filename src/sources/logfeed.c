@@ -295,10 +295,19 @@ lf_src_line(struct logsrc *src, const struct logsrc_line *line, void *ud)
 {
 	struct logfeed *f = ud;
 	struct lf_source *s = lf_by_index(f, line->source);
+	int64_t d;
 
 	(void)src;
-	if (s != NULL)
-		logparse_line(s->parser, line->data, line->len, line->orig_len, line->arrival_ms);
+	if (s == NULL)
+		return;
+	logparse_line(s->parser, line->data, line->len, line->orig_len, line->arrival_ms);
+	/* an entry held for its continuation lines goes out at its deadline,
+	 * whether or not another line comes */
+	if ((d = logparse_deadline(s->parser)) >= 0 && !loop_timer_active(f->tick)) {
+		int64_t now = util_wall_ms();
+
+		loop_timer_start(f->tick, d > now ? (uint64_t)(d - now) : 0, 0);
+	}
 }
 
 static void

@@ -268,7 +268,7 @@ test_unknown_keys(void **state)
 	/* nothing close: the known keys are listed */
 	expect_error("colour: red\n", "t.yml:1:1: unknown key 'colour' (known "
 	    "keys: project, environment, environments, audit, theme, fps, "
-	    "layout, log_file, health, provider, datastores, keys)");
+	    "layout, log_file, health, provider, datastores, logs, keys)");
 	expect_error("health:\n  endpoints:\n    - name: api\n      url: "
 	    "http://x\n      intervall: 5s\n",
 	    "t.yml:5:7: unknown key 'intervall' in endpoint 'api' (did you mean "
@@ -276,7 +276,7 @@ test_unknown_keys(void **state)
 	/* a key that belongs elsewhere is unknown here */
 	expect_error("interval: 5s\n", "t.yml:1:1: unknown key 'interval' (known "
 	    "keys: project, environment, environments, audit, theme, fps, "
-	    "layout, log_file, health, provider, datastores, keys)");
+	    "layout, log_file, health, provider, datastores, logs, keys)");
 	expect_error("? [a, b]\n: c\n", "t.yml:1:4: keys must be names, got a "
 	    "list as a key");
 }
@@ -567,7 +567,7 @@ test_bindings(void **state)
 	    "key section 'helth' (did you mean 'health'?)");
 	expect_error("keys:\n  panes: { r: check-now }\n", "t.yml:2:3: unknown "
 	    "key section 'panes' (sections are global, health, deployments, "
-	    "replicas, vars, datastores)");
+	    "replicas, vars, datastores, logs)");
 	expect_error("keys:\n  global:\n    Enter: open\n    Return: quit\n",
 	    "t.yml:4:5: key 'Return' is bound twice in 'global' (first as "
 	    "'Enter' at 3:5)");
@@ -1138,6 +1138,43 @@ test_provider(void **state)
 	    "like { type: railway, project_id: ID }, got 'railway'");
 }
 
+static void
+test_logs(void **state)
+{
+	struct config cfg;
+	struct err e;
+	const char *ok = "logs:\n  max_memory: 8\n  ansi_colors: keep\n  sources:\n"
+	    "    - { name: app, file: /var/log/app.log, backlog: 10 }\n"
+	    "    - { name: journal, command: [journalctl, -f, -u, 'api svc'], restart: true }\n";
+
+	(void)state;
+	assert_int_equal(load(&cfg, ok, &e), 0);
+	assert_int_equal(cfg.logs_max_memory, (size_t)8 << 20);
+	assert_int_equal(cfg.logs_max_line, (size_t)64 << 10);
+	assert_true(cfg.logs_keep_sgr);
+	assert_int_equal(cfg.n_log_sources, 2);
+	assert_string_equal(cfg.log_sources[0].path, "/var/log/app.log");
+	assert_int_equal(cfg.log_sources[0].backlog, 10);
+	assert_null(cfg.log_sources[0].argv);
+	assert_string_equal(cfg.log_sources[1].argv[0], "journalctl");
+	assert_string_equal(cfg.log_sources[1].argv[3], "api svc");
+	assert_null(cfg.log_sources[1].argv[4]);
+	assert_true(cfg.log_sources[1].restart);
+	config_fini(&cfg);
+
+	expect_error("logs:\n  sources:\n    - { name: j, command: journalctl -f }\n",
+	    "t.yml:3:27: 'command' must be a list of words like [journalctl, -f, -u, "
+	    "api]; for a shell pipeline write [sh, -c, '...']");
+	expect_error("logs:\n  sources:\n    - { name: j, file: /x, command: [a] }\n",
+	    "t.yml:3:9: log source 1 needs exactly one of 'file' (a file to follow) or "
+	    "'command' (a list like [journalctl, -f])");
+	expect_error("logs:\n  sources:\n    - { file: /x }\n",
+	    "t.yml:3:9: log source 1 has no 'name' (add name: NAME, the tag shown in "
+	    "the logs pane)");
+	expect_error("logs:\n  max_memory: 0\n",
+	    "t.yml:2:15: 'max_memory' must be from 1 to 65536, got 0");
+}
+
 int
 main(void)
 {
@@ -1169,6 +1206,7 @@ main(void)
 		cmocka_unit_test(test_print_options),
 		cmocka_unit_test(test_man_page_matches_table),
 		cmocka_unit_test(test_provider),
+		cmocka_unit_test(test_logs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
