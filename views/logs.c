@@ -525,12 +525,13 @@ lv_draw_line(struct logs_view *lv, struct canvas *cv, int y, int y_end, int w,
 	lv_put(&p, tag, strlen(tag), lv_source_style(l->source));
 	lv_put(&p, " ", 1, STYLE_DEFAULT);
 	p.x0 = p.x;	/* wrapped lines go under the text */
-	lv_put_text(&p, l, selected ? STYLE_SELECTED : l->level >= LOG_LEVEL_WARN ? st :
-	    STYLE_DEFAULT, spans, n_spans);
 	if (l->flags & LOG_LINE_CUT) {
-		snprintf(ts, sizeof ts, " [cut: %u bytes]", l->orig_len);
+		/* before the text: a cut line is usually too long to see its end */
+		snprintf(ts, sizeof ts, "[cut: %u bytes] ", l->orig_len);
 		lv_put(&p, ts, strlen(ts), STYLE_MESSAGE_WARN);
 	}
+	lv_put_text(&p, l, selected ? STYLE_SELECTED : l->level >= LOG_LEVEL_WARN ? st :
+	    STYLE_DEFAULT, spans, n_spans);
 	return p.lines;
 }
 

@@ -124,6 +124,11 @@ keys 3
 check "the logs pane shows the services' lines" on_screen 10 '(info|error) +(api|worker|ws) '
 curl -s -o /dev/null --max-time 3 "$SANDBOX_API_HTTP_URL/orders?from=test_railway_logs_marker"
 check "a request's log line arrives live (follow mode)" on_screen 15 'GET /orders'
+"$T_SANDBOX/fault" error-spike on --percent 100 >/dev/null || not_ok "fault error-spike on"
+sleep 1	# the app re-reads its faults twice a second
+for i in 1 2 3 4 5 6; do curl -s -o /dev/null --max-time 3 "$SANDBOX_API_HTTP_URL/orders?spike=$i"; done
+check "the error spike's lines arrive, as errors" on_screen 15 '^[0-9:.]+ error +api '
+"$T_SANDBOX/fault" error-spike off >/dev/null || not_ok "fault error-spike off"
 keys /
 sleep 0.3
 typed '@level:error'
