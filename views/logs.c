@@ -1001,10 +1001,20 @@ lv_free(struct view *v)
 	free(lv->ctx);
 }
 
+/* Shown when there is something to follow: a provider (its logs come on
+ * their own) or sources in logs:. */
+int
+view_logs_enabled(const struct config *cfg)
+{
+	return cfg == NULL || cfg->provider.type != CONFIG_PROVIDER_NONE ||
+	    cfg->n_log_sources > 0;
+}
+
 const struct view_ops logs_view_ops = {
 	.name = "logs",
 	.title = "Logs",
 	.priv_size = sizeof(struct logs_view),
+	.enabled = view_logs_enabled,
 	.init = lv_init,
 	.update = lv_update,
 	.draw = lv_draw,

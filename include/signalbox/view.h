@@ -132,6 +132,9 @@ extern const struct view_ops vars_view_ops;
 extern const struct view_ops datastores_view_ops;
 extern const struct view_ops logs_view_ops;
 
+/* An `enabled` hook for the logs pane: a provider, or logs.sources. */
+int view_logs_enabled(const struct config *cfg);
+
 /* An `enabled` hook for the datastores pane: datastores: names one. */
 int view_datastores_enabled(const struct config *cfg);
 

@@ -5,10 +5,23 @@
  * chunk goes through the parser, each finished line into the ring, and
  * the line the ring holds is filtered and printed at once, so a file
  * larger than the ring is still searched whole.
+ *
+ * --follow reads through a log source (logsrc.h) on a loop of its own
+ * instead: FILE as a tail -F source started at the beginning
+ * (LOGSRC_START_BEGIN), so one reader and one byte position cover what is
+ * in the file now and everything written later.  A synchronous read
+ * followed by a source started at the end would lose the lines written in
+ * between (and the source has no "start at byte N"); one started at the
+ * beginning after a synchronous read would print them twice.  Each line
+ * goes through the same parser, ring, filter and printer; stdout is
+ * flushed once per batch (a uv_check after the loop's I/O), and a timer
+ * armed at logparse_deadline prints an entry held for its continuation
+ * lines when no other line comes.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +34,7 @@
 #include "signalbox/logparse.h"
 #include "signalbox/logring.h"
 #include "signalbox/logs_cmd.h"
+#include "signalbox/logsrc.h"
 #include "signalbox/text.h"
 #include "signalbox/util.h"
 #include "signalbox/xalloc.h"
@@ -37,13 +51,14 @@ struct logs_run {
 	uint64_t matched;
 	char *scratch;		/* --json: the decoded message */
 	size_t scratch_cap;
+	int printed;		/* --follow: lines printed since the last flush */
 };
 
 void
 logs_cmd_usage(FILE *out)
 {
 	fprintf(out,
-	    "       signalbox logs FILE|- [--filter EXPR] [--since 10m] [--json] [--count]\n"
+	    "       signalbox logs FILE|- [--follow] [--filter EXPR] [--since 10m] [--json] [--count]\n"
 	    "                      [--max-memory SIZE] [--max-line SIZE] [--keep-sgr] [--no-join]\n"
 	    "                      [--tz +HH:MM] [--stats] [--bench-search EXPR]\n");
 }
@@ -298,6 +313,7 @@ on_line(const struct log_line *parsed, void *ud)
 		fwrite(l.text, 1, l.len, stdout);
 		putchar('\n');
 	}
+	r->printed = 1;
 }
 
 static double
@@ -354,6 +370,207 @@ bench_search(struct logring *ring, const char *expr)
 	return 0;
 }
 
+/* --- --follow ------------------------------------------------------------ */
+
+struct logs_follow {
+	uv_loop_t loop;
+	struct logs_run *r;
+	struct logparse *p;
+	struct logsrc *src;
+	uv_signal_t sig_int, sig_term;
+	uv_timer_t tick;	/* the parser's held entry, at its deadline */
+	uv_check_t after;	/* after each turn of the loop: flush, re-arm tick */
+	int is_stdin;
+	int rc;			/* exit status; -1 while following */
+	uint64_t bytes;		/* read, for --stats */
+};
+
+static void follow_tick(uv_timer_t *t);
+
+/* Stop following with exit status RC: the source and every handle go; the
+ * loop then runs until libuv has closed them. */
+static void
+follow_end(struct logs_follow *f, int rc)
+{
+	struct logsrc_stats st;
+
+	if (f->rc >= 0)
+		return;
+	f->rc = rc;
+	if (f->src != NULL) {
+		logsrc_get_stats(f->src, &st);
+		f->bytes = st.bytes;
+		logsrc_free(&f->src);
+	}
+	uv_close((uv_handle_t *)&f->sig_int, NULL);
+	uv_close((uv_handle_t *)&f->sig_term, NULL);
+	uv_close((uv_handle_t *)&f->tick, NULL);
+	uv_close((uv_handle_t *)&f->after, NULL);
+}
+
+/* What was printed goes out now, and a held entry gets its timer. */
+static void
+follow_settle(struct logs_follow *f)
+{
+	int64_t d, now;
+
+	if (f->r->printed) {
+		f->r->printed = 0;
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			fprintf(stderr, "signalbox logs: standard output: %s\n", strerror(errno));
+			follow_end(f, 2);
+			return;
+		}
+	}
+	if (f->rc >= 0)
+		return;
+	if ((d = logparse_deadline(f->p)) < 0) {
+		uv_timer_stop(&f->tick);
+		return;
+	}
+	now = util_wall_ms();
+	/* +1: the loop's clock may lag the wall clock a little; an early
+	 * tick finds nothing due and re-arms here anyway */
+	uv_timer_start(&f->tick, follow_tick, d > now ? (uint64_t)(d - now) + 1 : 0, 0);
+}
+
+static void
+follow_tick(uv_timer_t *t)
+{
+	struct logs_follow *f = t->data;
+
+	logparse_tick(f->p, util_wall_ms());
+	follow_settle(f);
+}
+
+static void
+follow_after(uv_check_t *h)
+{
+	follow_settle(h->data);
+}
+
+static void
+follow_signal(uv_signal_t *h, int signum)
+{
+	struct logs_follow *f = h->data;
+
+	(void)signum;
+	/* what was read is printed; a line still without its newline is not */
+	logparse_flush(f->p, util_wall_ms());
+	follow_settle(f);
+	follow_end(f, 130);
+}
+
+static void
+follow_line(struct logsrc *s, const struct logsrc_line *line, void *ud)
+{
+	struct logs_follow *f = ud;
+
+	(void)s;
+	if (f->rc >= 0)
+		return;
+	/* a PARTIAL line (no newline after partial_ms) is an entry of its
+	 * own, and so is its CONT rest: what was shown cannot be taken back */
+	logparse_line(f->p, line->data, line->len, line->orig_len, line->arrival_ms);
+}
+
+static void
+follow_event(struct logsrc *s, const struct logsrc_event *ev, void *ud)
+{
+	struct logs_follow *f = ud;
+	const char *name = f->r->source_name;
+
+	(void)s;
+	if (f->rc >= 0)
+		return;
+	switch (ev->kind) {
+	case LOGSRC_EV_ROTATED:
+	case LOGSRC_EV_TRUNCATED:
+		/* an entry does not continue across files: print the held one
+		 * before saying so */
+		logparse_flush(f->p, util_wall_ms());
+		follow_settle(f);
+		fprintf(stderr, "signalbox: logs: %s was %s\n", name,
+		    ev->kind == LOGSRC_EV_ROTATED ? "rotated" : "truncated");
+		break;
+	case LOGSRC_EV_DELETED:
+		logparse_flush(f->p, util_wall_ms());
+		follow_settle(f);
+		fprintf(stderr, "signalbox: logs: %s was deleted or moved (waiting for it)\n",
+		    name);
+		break;
+	case LOGSRC_EV_EOF:
+		logparse_flush(f->p, util_wall_ms());
+		follow_settle(f);
+		follow_end(f, f->r->matched > 0 ? 0 : 1);
+		break;
+	case LOGSRC_EV_STATE:
+		if (ev->state != STORE_STATE_ERROR)
+			break;
+		follow_settle(f);
+		if (f->is_stdin) {
+			/* a terminal, a read error: nothing will come */
+			fprintf(stderr, "signalbox logs: %s\n", ev->text);
+			follow_end(f, 2);
+		} else {
+			/* permission denied, ...: the source retries */
+			fprintf(stderr, "signalbox: logs: %s\n", ev->text);
+		}
+		break;
+	case LOGSRC_EV_EXITED:
+		break;
+	}
+}
+
+/* Follow PATH (NULL: standard input) until EOF (stdin), a signal or a
+ * write error; lines go through P into R.  Returns the exit status. */
+static int
+follow_run(struct logs_run *r, struct logparse *p, const char *path, size_t max_line,
+    uint64_t *bytes)
+{
+	static const struct logsrc_cbs cbs = { follow_line, follow_event };
+	struct logs_follow f;
+	struct logsrc_opts so;
+	struct err e;
+	int rc;
+
+	memset(&f, 0, sizeof f);
+	f.r = r;
+	f.p = p;
+	f.rc = -1;
+	f.is_stdin = path == NULL;
+	if ((rc = uv_loop_init(&f.loop)) != 0) {
+		fprintf(stderr, "signalbox logs: %s\n", uv_strerror(rc));
+		return 2;
+	}
+	uv_signal_init(&f.loop, &f.sig_int);
+	uv_signal_init(&f.loop, &f.sig_term);
+	uv_timer_init(&f.loop, &f.tick);
+	uv_check_init(&f.loop, &f.after);
+	f.sig_int.data = f.sig_term.data = f.tick.data = f.after.data = &f;
+	uv_signal_start(&f.sig_int, follow_signal, SIGINT);
+	uv_signal_start(&f.sig_term, follow_signal, SIGTERM);
+	uv_check_start(&f.after, follow_after);
+
+	memset(&so, 0, sizeof so);
+	so.kind = path != NULL ? LOGSRC_FILE : LOGSRC_STDIN;
+	so.name = r->source_name;
+	so.max_line = max_line;
+	so.path = path;
+	so.start = LOGSRC_START_BEGIN;	/* see the top of this file */
+	so.fd = STDIN_FILENO;
+	f.src = logsrc_start(&f.loop, &so, &cbs, &f, &e);
+	if (f.src == NULL) {
+		fprintf(stderr, "signalbox logs: %s\n", e.msg);
+		follow_end(&f, 2);
+	}
+	uv_run(&f.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&f.loop) != 0)
+		fprintf(stderr, "signalbox logs: the loop did not close cleanly\n");
+	*bytes = f.bytes;
+	return f.rc < 0 ? 2 : f.rc;
+}
+
 int
 logs_cmd_main(int argc, char **argv)
 {
@@ -362,6 +579,7 @@ logs_cmd_main(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "count", no_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "max-memory", required_argument, NULL, 'm' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "keep-sgr", no_argument, NULL, 'k' },
@@ -377,7 +595,7 @@ logs_cmd_main(int argc, char **argv)
 	struct logparse *p = NULL;
 	const char *filter = NULL, *since = NULL, *path, *bench[LOGS_MAX_BENCH];
 	size_t max_memory = 0, nbench = 0, i;
-	int opt, stats = 0, fd, rc = 2, io_error = 0;
+	int opt, stats = 0, follow = 0, fd, rc = 2, io_error = 0;
 	struct err e;
 	char *buf = NULL;
 	uint64_t bytes = 0;
@@ -395,6 +613,7 @@ logs_cmd_main(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 'j': r.json = 1; break;
 		case 'n': r.count_only = 1; break;
+		case 'F': follow = 1; break;
 		case 'm':
 			if (parse_size(optarg, &max_memory) < 0 || max_memory == 0) {
 				fprintf(stderr, "signalbox logs: --max-memory '%s': give a size like "
@@ -430,8 +649,12 @@ logs_cmd_main(int argc, char **argv)
 		case 'h':
 			printf("usage:\n");
 			logs_cmd_usage(stdout);
-			printf("\nExit status: 0 lines matched, 1 none matched, 2 bad usage or "
-			    "unreadable file.\nThe filter language: docs/logs.md.\n");
+			printf("\n--follow keeps reading: FILE like tail -F (rotation and truncation "
+			    "are\nfollowed and said on stderr) until Ctrl-C or SIGTERM (exit 130), - "
+			    "until\nthe end of input.\n"
+			    "Exit status: 0 lines matched, 1 none matched, 2 bad usage or "
+			    "unreadable file,\n130 --follow ended by a signal.\n"
+			    "The filter language: docs/logs.md.\n");
 			return 0;
 		default:
 			fprintf(stderr, "usage:\n");
@@ -446,6 +669,11 @@ logs_cmd_main(int argc, char **argv)
 		return 2;
 	}
 	path = argv[optind];
+	if (follow && r.count_only) {
+		fprintf(stderr, "signalbox logs: --count and --follow do not go together "
+		    "(--count prints one number at the end)\n");
+		return 2;
+	}
 	if (since != NULL) {
 		int64_t d;
 
@@ -496,26 +724,34 @@ logs_cmd_main(int argc, char **argv)
 	p = logparse_new(&po, on_line, &r);
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, (size_t)1 << 16);
-	buf = xmalloc(LOGS_CHUNK);
 	t0 = now_s();
-	for (;;) {
-		got = read(fd, buf, LOGS_CHUNK);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			fprintf(stderr, "signalbox logs: %s: %s\n", r.source_name, strerror(errno));
-			io_error = 1;
-			break;
+	if (follow) {
+		/* FILE was opened only to check it: the source opens the path */
+		if (fd != STDIN_FILENO)
+			close(fd);
+		rc = follow_run(&r, p, fd == STDIN_FILENO ? NULL : path, po.max_line, &bytes);
+	} else {
+		buf = xmalloc(LOGS_CHUNK);
+		for (;;) {
+			got = read(fd, buf, LOGS_CHUNK);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				fprintf(stderr, "signalbox logs: %s: %s\n", r.source_name,
+				    strerror(errno));
+				io_error = 1;
+				break;
+			}
+			if (got == 0)
+				break;
+			bytes += (uint64_t)got;
+			logparse_feed(p, buf, (size_t)got, util_wall_ms());
 		}
-		if (got == 0)
-			break;
-		bytes += (uint64_t)got;
-		logparse_feed(p, buf, (size_t)got, util_wall_ms());
+		if (fd != STDIN_FILENO)
+			close(fd);
 	}
 	logparse_flush(p, util_wall_ms());
 	t0 = now_s() - t0;
-	if (fd != STDIN_FILENO)
-		close(fd);
 	if (r.count_only)
 		printf("%llu\n", (unsigned long long)r.matched);
 	fflush(stdout);
@@ -538,7 +774,8 @@ logs_cmd_main(int argc, char **argv)
 			    (unsigned long long)st.by_level[i]);
 		fprintf(stderr, "\nmatched %llu\n", (unsigned long long)r.matched);
 	}
-	rc = io_error ? 2 : r.matched > 0 ? 0 : 1;
+	if (!follow)
+		rc = io_error ? 2 : r.matched > 0 ? 0 : 1;
 	for (i = 0; i < nbench; i++)
 		if (bench_search(r.ring, bench[i]) < 0)
 			rc = 2;

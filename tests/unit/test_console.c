@@ -286,7 +286,7 @@ test_panes_and_commands(void **state)
 	free(s);
 	console_key(f->c, 'G');
 	s = render(f, 80, 24);
-	assert_non_null(strstr(s, "[health] Check the selected endpoint now"));
+	assert_non_null(strstr(s, "[logs] Save the lines shown"));
 	free(s);
 	console_key(f->c, KEYC_TAB);
 	assert_string_equal(console_active(f->c)->ops->name, "health");
