@@ -315,6 +315,10 @@ void railway_refresh_now(struct railway *rw);
 /* Copy the budget state into OUT (limit and remaining -1 when RW is NULL). */
 void railway_budget_get(const struct railway *rw, struct railway_budget *out);
 
+/* The deployment of SERVICE_ID that serves (else its latest) in the
+ * latest snapshot, or NULL; valid until the next snapshot. */
+const char *railway_active_deployment_id(const struct railway *rw, const char *service_id);
+
 /* Environment id in use, "" until resolved (or when RW is NULL). */
 const char *railway_environment_id(const struct railway *rw);
 

@@ -112,6 +112,10 @@ check "vars pane: api's FLAGS_ENV masked" on_screen 10 'FLAGS_ENV +•••• 
 keys : ; typed "var-set FLAGS_ENV staging" ; keys Enter
 confirm_typed "tui test: var-set"
 check "var-set done (staged)" on_screen 15 'var-set api FLAGS_ENV: done'
+check "a redeploy is offered at once, to apply it" on_screen 10 'Redeploy api in production'
+check "the offer says what it applies, and what Cancel means" on_screen 5 'FLAGS_ENV set takes effect now; Cancel leaves it for the next deploy'
+esc
+check "declined: the offer is gone" bash -c '! tmux -L "$0" capture-pane -p | grep -q "Redeploy api in production"' "$SOCK-$RUNS"
 # the serving deployment: filtered to api, under the failed v3
 keys 3
 filter_to api
@@ -152,6 +156,7 @@ check "audit: scale 2 → 3 ok" audit_has '.action == "scale" and .result == "ok
 check "audit: scale to 0 cancelled" audit_has '.action == "scale" and .result == "cancelled"'
 check "audit: var-set ok, value not in it" audit_has '.action == "var-set" and .result == "ok" and .params.value.secret == true'
 check "audit: reveal ok" audit_has '.action == "var-reveal" and .result == "ok"'
+check "audit: the declined redeploy offer is recorded as cancelled" audit_has '.action == "redeploy" and .result == "cancelled"'
 check "audit: read-only deploy refused" audit_has '.action == "deploy" and .result == "refused"'
 check "audit: every line has time, operator, project, environment" bash -c \
 	'jq -e -s "all(.[]; .time and .operator and .project == \"sandbox\" and .environment == \"production\")" "$0" >/dev/null' "$AUDIT"

@@ -89,6 +89,43 @@ act_in_flight(const struct act *a)
 	return a != NULL ? a->n_jobs : 0;
 }
 
+static void act_answered(void *ud, const struct console_request_result *r);
+
+/* A variable of J's service changed without a deploy (var-set with
+ * skipDeploys, var-delete): offer to redeploy now.  The offer is the
+ * redeploy's own confirmation (policy, typed name in a protected
+ * environment, audit); Cancel leaves the change for the next deploy. */
+static void
+act_offer_redeploy(struct act *a, const struct act_job *j)
+{
+	const struct policy_req *done = j->req;
+	struct policy_req q;
+	const char *dep;
+	char plan0[200], before[120];
+	const char *plan[1];
+
+	if (done->target_id == NULL || done->target_id[0] == '\0' ||
+	    (dep = railway_active_deployment_id(a->railway, done->target_id)) == NULL)
+		return;	/* shared variables, or nothing deployed: nothing to offer */
+	snprintf(plan0, sizeof plan0, "%s %s takes effect now; Cancel leaves it for the "
+	    "next deploy", done->var != NULL ? done->var : "the variable",
+	    done->action == ACTION_VAR_DELETE ? "deleted" : "set");
+	snprintf(before, sizeof before, "deployment %.8s, without the change", dep);
+	plan[0] = plan0;
+	memset(&q, 0, sizeof q);
+	q.action = ACTION_REDEPLOY;
+	q.env = done->env;
+	q.target = done->target;
+	q.target_id = done->target_id;
+	q.deployment = dep;
+	q.from = q.to = -1;
+	q.before = before;
+	q.after = "a new deployment with the variables as they are now";
+	q.plan = plan;
+	q.n_plan = 1;
+	console_request(a->console, &q, act_answered, a);
+}
+
 /* The provider answered job UD. */
 static void
 act_done(const struct railway_result *r, void *ud)
@@ -114,6 +151,9 @@ act_done(const struct railway_result *r, void *ud)
 		    (long long)r->duration_ms);
 	else if (!r->cancelled)
 		console_message(a->console, 1, "%s failed: %s", j->what, err);
+	if (!r->cancelled && r->ok && ((j->req->action == ACTION_VAR_SET &&
+	    j->req->skip_deploys) || j->req->action == ACTION_VAR_DELETE))
+		act_offer_redeploy(a, j);
 	act_job_unlink(j);
 }
 

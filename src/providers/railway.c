@@ -3187,6 +3187,17 @@ railway_budget_get(const struct railway *rw, struct railway_budget *out)
 }
 
 const char *
+railway_active_deployment_id(const struct railway *rw, const char *service_id)
+{
+	const struct railway_service *s;
+
+	if (rw == NULL || service_id == NULL ||
+	    (s = railway_project_find(rw->snap, service_id)) == NULL)
+		return NULL;
+	return s->active != NULL ? s->active->id : s->latest != NULL ? s->latest->id : NULL;
+}
+
+const char *
 railway_environment_id(const struct railway *rw)
 {
 	return rw != NULL && rw->resolved ? rw->env_id : "";
