@@ -328,9 +328,47 @@ struct lv_pen {
 	int y, x, x0, w, y_end;
 	int wrap;
 	int sel;		/* the selected row: one style throughout (matches kept) */
+	int sgr;		/* style from the line's own ANSI colour (logs.ansi_colors:
+				 * keep), -1 = none */
 	int full;		/* no room left */
 	int lines;		/* lines used */
 };
+
+/* The theme's role for ANSI SGR parameters P (N bytes, "31;1"): colours
+ * become the log roles, so a line's own colours follow the theme; -1 for a
+ * reset, the current style for what has no role. */
+static int
+lv_sgr_style(const char *prm, size_t n, int cur)
+{
+	int st = cur, v = 0, have = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && prm[i] >= '0' && prm[i] <= '9') {
+			v = v * 10 + (prm[i] - '0');
+			have = 1;
+			continue;
+		}
+		if (!have || v == 0 || v == 39 || v == 22)
+			st = -1;
+		else if (v == 31 || v == 91 || v == 41)
+			st = STYLE_LOG_ERROR;
+		else if (v == 33 || v == 93 || v == 43)
+			st = STYLE_LOG_WARN;
+		else if (v == 32 || v == 92)
+			st = STYLE_HEALTH_OK;
+		else if (v == 34 || v == 94 || v == 36 || v == 96)
+			st = STYLE_LOG_SOURCE_1;
+		else if (v == 35 || v == 95)
+			st = STYLE_LOG_SOURCE_2;
+		else if (v == 2 || v == 90)
+			st = STYLE_DIM;
+		else if (v == 1 && st == -1)
+			st = STYLE_HEADER;
+		v = 0;
+		have = 0;
+	}
+	return st;
+}
 
 static void
 lv_put(struct lv_pen *p, const char *s, size_t n, enum style_id st)
@@ -340,6 +378,20 @@ lv_put(struct lv_pen *p, const char *s, size_t n, enum style_id st)
 	if (p->sel && st != STYLE_MATCH)
 		st = STYLE_SELECTED;
 	while (i < n && !p->full) {
+		/* ESC [ params m: kept only with logs.ansi_colors: keep (the
+		 * parser neutralised every other sequence) */
+		if (s[i] == '\033' && i + 2 < n && s[i + 1] == '[') {
+			size_t e = i + 2;
+
+			while (e < n && e < i + 24 && ((s[e] >= '0' && s[e] <= '9') || s[e] == ';' ||
+			    s[e] == ':'))
+				e++;
+			if (e < n && s[e] == 'm') {
+				p->sgr = lv_sgr_style(s + i + 2, e - i - 2, p->sgr);
+				i = e + 1;
+				continue;
+			}
+		}
 		uint32_t cp;
 		size_t k = text_decode(s + i, n - i, &cp);
 		int cw = text_cp_width(cp);
@@ -368,8 +420,8 @@ lv_put(struct lv_pen *p, const char *s, size_t n, enum style_id st)
 			}
 		}
 		if (p->cv != NULL)
-			canvas_textn(p->cv, p->y, p->x, cw, st, cp == '\n' ? " " : s + i,
-			    cp == '\n' ? 1 : k);
+			canvas_textn(p->cv, p->y, p->x, cw, p->sgr >= 0 && !p->sel && st != STYLE_MATCH ?
+			    (enum style_id)p->sgr : st, cp == '\n' ? " " : s + i, cp == '\n' ? 1 : k);
 		p->x += cw;
 		i += k;
 	}
@@ -497,7 +549,7 @@ lv_draw_line(struct logs_view *lv, struct canvas *cv, int y, int y_end, int w,
 	struct logfilter_span spans[LV_SPANS];
 	size_t n_spans = 0;
 	const struct logring_source *src = logring_source_get(lv->ring, l->source);
-	struct lv_pen p = { cv, y, 0, 0, w, y_end, lv->wrap, selected, 0, 1 };
+	struct lv_pen p = { cv, y, 0, 0, w, y_end, lv->wrap, selected, -1, 0, 1 };
 	enum style_id st = lv_level_style(l->level);
 	char ts[32], tag[LV_TAG_W + 1];
 
@@ -711,7 +763,7 @@ lv_draw_detail(struct view *v, struct canvas *cv)
 			return;
 	}
 	{
-		struct lv_pen p = { cv, y, 1, 1, w - 1, h, 1, 0, 0, 1 };
+		struct lv_pen p = { cv, y, 1, 1, w - 1, h, 1, 0, -1, 0, 1 };
 
 		lv_put(&p, l.text, l.len, STYLE_DEFAULT);
 	}

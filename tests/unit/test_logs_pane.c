@@ -489,6 +489,49 @@ test_railway_lines(void **state)
 	f->ring = NULL;
 }
 
+/* logs.ansi_colors: keep: a line's own colours are drawn with the theme's
+ * roles, and no escape byte reaches the screen. */
+static void
+test_sgr_through_theme(void **state)
+{
+	struct fixture *f = *state;
+	struct logparse_opts o;
+	struct logparse *p;
+	struct canvas *cv;
+	struct view *v = pane(f);
+	int y, x_red = -1, x_plain = -1;
+	const char *row;
+	char *s;
+
+	memset(&o, 0, sizeof o);
+	o.keep_sgr = 1;
+	o.source = logring_source_add(f->ring, "sgr");
+	p = logparse_new(&o, emit, f->ring);
+	feed(f, p, "INFO \033[31mred part\033[0m plain part \033[2Jclear\n");
+	logparse_free(&p);
+	cv = canvas_mem_new(120, 6, 0);
+	v->now_ms = NOW_MS;
+	v->ops->update(v, f->store);
+	v->ops->draw(v, cv);
+	s = canvas_mem_dump(cv);
+	assert_null(strchr(s, '\033'));
+	assert_in(s, "red part plain part");
+	free(s);
+	for (y = 2; y < 6; y++) {
+		row = canvas_mem_row(cv, y);
+		if (strstr(row, "red part") != NULL) {
+			x_red = (int)(strstr(row, "red part") - row);
+			x_plain = (int)(strstr(row, "plain part") - row);
+			break;
+		}
+	}
+	assert_true(x_red > 0);
+	assert_int_equal(canvas_mem_style(cv, y, x_red), STYLE_LOG_ERROR);
+	assert_int_equal(canvas_mem_style(cv, y, x_plain), STYLE_DEFAULT);
+	canvas_mem_free(&cv);
+	view_free(&v);
+}
+
 int
 main(void)
 {
@@ -502,6 +545,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drops_said, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_source_said, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_railway_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sgr_through_theme, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
