@@ -43,6 +43,7 @@ struct app {
 	struct railway *railway;	/* NULL without a provider (or its token) */
 	struct act *act;		/* actions on their way to the provider */
 	struct logfeed *logs;		/* every log source, into the store's ring */
+	char provider_warning[256];	/* said on the status line at start */
 	struct pg_stats *pg_stats;	/* datastores.postgres, or NULL */
 	struct redis_stats *redis_stats;	/* datastores.redis, or NULL */
 	struct ui *ui;
@@ -126,8 +127,10 @@ app_open_provider(struct app *a, const struct config *cfg)
 		diag_log(DIAG_WARN, "railway: %s", e.msg);
 		return;
 	}
-	if (warn[0] != '\0')
+	if (warn[0] != '\0') {
 		diag_log(DIAG_WARN, "railway: %s", warn);
+		snprintf(a->provider_warning, sizeof a->provider_warning, "warning: %s", warn);
+	}
 	ro.ws = a->ws;
 	a->railway = railway_new(&a->loop, a->store, a->http, &ro, &e);
 	memset(token, 0, strlen(token));
@@ -341,6 +344,8 @@ app_run_console(const struct app_opts *opts)
 	a.act = act_new(a.console, a.railway, app_reveal, &a);
 	if (opts->startup_message != NULL)
 		console_message(a.console, 1, "%s", opts->startup_message);
+	else if (a.provider_warning[0] != '\0')
+		console_message(a.console, 1, "%s", a.provider_warning);
 	ui_attach(a.ui, a.console, a.store, app_quit, &a);
 	health_start(a.health);
 	if (a.railway != NULL)
