@@ -120,7 +120,7 @@ eventually 60 "the console logged the rollout's transitions from the subscriptio
 check "the subscription connection opened" grep -q "railway: subscriptions open" "$DIAG"
 
 # ---- the logs pane: live lines, the filter, a dropped stream said as such ----------------------
-keys 3
+keys : ; typed "pane logs" ; keys Enter
 check "the logs pane shows the services' lines" on_screen 10 '(info|error) +(api|worker|ws) '
 curl -s -o /dev/null --max-time 3 "$SANDBOX_API_HTTP_URL/orders?from=test_railway_logs_marker"
 check "a request's log line arrives live (follow mode)" on_screen 15 'GET /orders'
