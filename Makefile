@@ -72,6 +72,7 @@ bench: deps build
 	bench/endpoints1000.sh
 	bench/api_budget.sh
 	bench/logs.sh
+	bench/logs_storm.sh
 
 # The key list between the BEGIN KEYS / END KEYS markers of signalbox(1)
 # comes from the action table (tests/docs_check.sh fails when it is stale).

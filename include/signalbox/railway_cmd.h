@@ -64,7 +64,7 @@ struct railway_cmd_opts {
 	int follow;			/* logs --follow */
 	const char *filter;		/* logs --filter */
 	int64_t since_ms;		/* logs --since (a duration), 0 = none */
-	int lines;			/* logs --lines, 0 = default */
+	int lines;			/* logs --lines, -1 = not given */
 };
 
 /* Whether NAME is one of the commands above. */

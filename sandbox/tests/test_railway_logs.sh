@@ -55,6 +55,8 @@ sb recent logs api --lines 5
 rc_is recent 0 "logs api --lines 5"
 check "five lines, each 'TIMESTAMP  SEVERITY  MESSAGE'" bash -c \
 	'[[ $(wc -l <"$0") == 5 ]] && ! grep -vqE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z  [a-z]+ +  ?" "$0"' "$TMP/recent.out"
+sb none logs api --lines 0
+check "--lines 0: no backlog at all (exit 0)" bash -c '[[ $0 == 0 && ! -s $1 ]]' "$RC" "$TMP/none.out"
 sb all logs all --lines 20 --json
 rc_is all 0 "logs all --json"
 check "--json: one object per line with timestamp, severity, service and message" jq -e -s \

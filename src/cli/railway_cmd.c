@@ -272,6 +272,7 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 
 	memset(o, 0, sizeof *o);
 	o->timeout_ms = RC_TIMEOUT_MS;
+	o->lines = -1;
 	optind = 0;	/* glibc: start afresh at argv[1] */
 	while ((opt = getopt_long(argc, argv, "c:v:re:yh", rc_longopts, NULL)) != -1) {
 		switch (opt) {
@@ -1489,7 +1490,9 @@ rc_logs(struct rc *c, const struct railway_project_snap *snap)
 	memset(&lo, 0, sizeof lo);
 	lo.service_id = s != NULL ? s->id : NULL;
 	lo.filter = o->filter;
-	lo.backlog = o->lines > 0 ? o->lines : o->lines == 0 && o->since_ms == 0 ? 0 : -1;
+	/* --lines N: N, --lines 0: none; without it the default, or none
+	 * with --since (the lines from that time are asked for instead) */
+	lo.backlog = o->lines > 0 ? o->lines : o->lines == 0 || o->since_ms > 0 ? -1 : 0;
 	lo.follow = o->follow;
 	if (o->since_ms > 0)
 		lo.since_ms = util_wall_ms() - o->since_ms;

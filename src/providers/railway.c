@@ -186,6 +186,8 @@ struct railway {
 	int busy;			/* a deployment is in progress */
 	int quiet;			/* snapshots in a row without a change */
 	int history_settle;		/* more history refreshes after a change */
+	int settle_fast;		/* fast polls left after a rollout followed live ended
+					 * (the replaced deployment goes REMOVING → REMOVED) */
 
 	/* budget */
 	int rl_known;
@@ -1814,10 +1816,14 @@ rw_schedule_next(struct railway *rw)
 {
 	int64_t base = rw->poll_ms, ms;
 
-	if (rw->busy && base > RW_BUSY_POLL_MS && !rw_watched_live(rw))
+	if (rw->busy && base > RW_BUSY_POLL_MS && !rw_watched_live(rw)) {
 		base = RW_BUSY_POLL_MS;	/* a rollout nobody reports live */
-	else if (!rw->busy && rw->quiet >= RW_QUIET_POLLS)
+	} else if (rw->settle_fast > 0 && base > RW_BUSY_POLL_MS) {
+		base = RW_BUSY_POLL_MS;	/* what a finished rollout leaves behind */
+		rw->settle_fast--;
+	} else if (!rw->busy && rw->quiet >= RW_QUIET_POLLS) {
 		base = base * 3 / 2;	/* nothing moved for a while */
+	}
 	ms = railway_governor_ms(base, rw->rl_known ? rw->rl_limit : -1,
 	    rw->rl_known ? rw->rl_remaining : -1);
 	if (ms < 0) {
@@ -2868,6 +2874,11 @@ rw_watch_next(struct gqlws_sub *sub, const struct gqlws_next *n, void *ud)
 	diag_log(DIAG_INFO, "railway: deployment %s: %s -> %s", w->id,
 	    w->status[0] != '\0' ? w->status : "?", status);
 	util_strlcpy(w->status, status, sizeof w->status);
+	if (railway_status_kind(railway_status_parse(status)) != RAILWAY_KIND_BUSY) {
+		/* over: the deployment it replaces is removed in the next seconds */
+		rw->settle_fast = RW_HISTORY_SETTLE;
+		rw->history_settle = RW_HISTORY_SETTLE;
+	}
 	rw_refresh_soon(rw, 1, 0);	/* the transition, shown now */
 }
 
