@@ -228,8 +228,9 @@ lf_rw_state(int live, const char *reason, void *ud)
 	if (live)
 		f->stream_words[0] = '\0';
 	else
-		snprintf(f->stream_words, sizeof f->stream_words, "Railway logs: %.200s "
-		    "(reconnecting)", reason != NULL ? reason : "connection lost");
+		/* the state first: a narrow title cuts the reason's end */
+		snprintf(f->stream_words, sizeof f->stream_words, "Railway logs reconnecting: "
+		    "%.200s", reason != NULL ? reason : "connection lost");
 	lf_update_state(f);
 }
 

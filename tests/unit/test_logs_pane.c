@@ -445,9 +445,9 @@ test_stale_source_said(void **state)
 
 	feed_sample(f);
 	store_source_set(f->store, LOGFEED_SOURCE, STORE_STATE_STALE,
-	    "Railway logs: closed without a close frame (reconnecting)");
+	    "Railway logs reconnecting: closed without a close frame");
 	s = render(f, v, 160, 10, 0);
-	assert_in(s, "(reconnecting)");
+	assert_in(s, "Railway logs reconnecting: closed");
 	free(s);
 	view_free(&v);
 }
