@@ -37,7 +37,8 @@ enum {
 	RL_DEFAULT_BACKLOG = 100,
 	RL_MAX_BACKLOG = 5000,
 	RL_RESUME_LIMIT = 5000,		/* lines asked for after a reconnect */
-	RL_WAIT_MS = 250,		/* polling for the environment to be resolved */
+	RL_WAIT_MS = 250,		/* polling for the environment to be resolved, */
+	RL_WAIT_MAX_MS = 5000,		/*   doubling up to this (a bad token never resolves) */
 	RL_MAX_ATTRS = 64,
 };
 
@@ -59,6 +60,7 @@ struct railway_logs {
 	void *ud;
 
 	struct loop_timer *wait;	/* until the environment is known */
+	uint64_t wait_ms;
 	struct gqlws_sub *sub;
 	int reading;			/* a query is in the action queue */
 	int busy;			/* inside a callback of ours */
@@ -398,7 +400,9 @@ rl_try_start(struct loop_timer *t, void *ud)
 
 	(void)t;
 	if (env[0] == '\0') {
-		loop_timer_start(l->wait, RL_WAIT_MS, 0);
+		loop_timer_start(l->wait, l->wait_ms, 0);
+		if ((l->wait_ms *= 2) > RL_WAIT_MAX_MS)
+			l->wait_ms = RL_WAIT_MAX_MS;
 		return;
 	}
 	memset(&e, 0, sizeof e);
@@ -465,6 +469,7 @@ railway_logs_open(struct railway *rw, uv_loop_t *loop, const struct railway_logs
 	l->cbs = *cbs;
 	l->ud = ud;
 	l->wait = loop_timer_new(loop, rl_try_start, l);
+	l->wait_ms = RL_WAIT_MS;
 	loop_timer_start(l->wait, 0, 0);	/* callbacks only from the loop */
 	return l;
 }
