@@ -46,6 +46,8 @@ struct logfeed {
 	struct railway *rw;
 	struct railway_logs *stream;
 	int stream_live;
+	int stream_was_live;		/* it has been live once: a drop is STALE, not CONNECTING */
+	int stream_ended;		/* ended for good: ERROR */
 	char stream_words[256];
 	char *text;			/* LF_TEXT_MAX: a Railway line as logfmt */
 
@@ -225,6 +227,7 @@ lf_rw_state(int live, const char *reason, void *ud)
 	struct logfeed *f = ud;
 
 	f->stream_live = live;
+	f->stream_was_live |= live;
 	if (live)
 		f->stream_words[0] = '\0';
 	else
@@ -240,6 +243,7 @@ lf_rw_end(const char *error, void *ud)
 	struct logfeed *f = ud;
 
 	f->stream_live = 0;
+	f->stream_ended = 1;
 	snprintf(f->stream_words, sizeof f->stream_words, "Railway logs ended: %.200s",
 	    error != NULL ? error : "the server closed the stream");
 	diag_log(DIAG_WARN, "logs: %s", f->stream_words);
@@ -264,6 +268,8 @@ logfeed_attach_railway(struct logfeed *f, struct railway *rw)
 	memset(&e, 0, sizeof e);
 	f->rw = rw;
 	f->stream_live = 0;
+	f->stream_was_live = 0;
+	f->stream_ended = 0;
 	util_strlcpy(f->stream_words, "Railway logs: connecting", sizeof f->stream_words);
 	if ((f->stream = railway_logs_open(rw, f->loop, &o, &cbs, f, &e)) == NULL) {
 		snprintf(f->stream_words, sizeof f->stream_words, "Railway logs: %.200s", e.msg);
@@ -370,7 +376,8 @@ lf_update_state(struct logfeed *f)
 	const char *words = "";
 
 	if (f->rw != NULL && !f->stream_live && f->stream_words[0] != '\0') {
-		st = f->stream == NULL ? STORE_STATE_ERROR : STORE_STATE_STALE;
+		st = f->stream == NULL || f->stream_ended ? STORE_STATE_ERROR :
+		    f->stream_was_live ? STORE_STATE_STALE : STORE_STATE_CONNECTING;
 		words = f->stream_words;
 	}
 	for (size_t i = 0; i < f->n_sources && st == STORE_STATE_OK; i++) {
