@@ -60,6 +60,9 @@ typedef void pg_state_fn(enum pg_state st, const char *error, void *ud);
 
 struct pg_opts {
 	const char *conninfo;		/* URL or key=value string (copied; wiped on free) */
+	const char *host;		/* NULL, or a host (or socket directory) that
+					 * replaces the conninfo's (copied) */
+	const char *port;		/* NULL, or a port that replaces the conninfo's */
 	int64_t connect_timeout_ms;	/* 0 = 5 s */
 	int64_t statement_timeout_ms;	/* server side; 0 = 10 s */
 	int64_t retry_max_ms;		/* backoff cap; 0 = 30 s */

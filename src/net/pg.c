@@ -42,6 +42,7 @@ struct pg_item {
 struct pg {
 	uv_loop_t *loop;
 	char *conninfo;
+	char *host, *port;	/* overrides of the conninfo's, or NULL */
 	int64_t connect_ms, statement_ms, retry_max_ms, backoff_ms;
 	pg_state_fn *state_fn;
 	void *ud;
@@ -64,6 +65,8 @@ struct pg {
 
 static void pg_on_poll(uv_poll_t *h, int status, int events);
 static void pg_send_next(struct pg *p);
+static int pg_describe(const char *conninfo, const char *host_ovr, const char *port_ovr,
+    char *buf, size_t len, struct err *e);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -212,15 +215,26 @@ static void
 pg_connect(struct pg *p)
 {
 	char options[128];
-	const char *kw[] = { "dbname", "application_name", "options", NULL };
-	const char *val[4];
+	const char *kw[6] = { "dbname", "application_name", "options", NULL };
+	const char *val[6];
+	int n = 3;
 
 	snprintf(options, sizeof options, "-c default_transaction_read_only=on "
 	    "-c statement_timeout=%lld", (long long)p->statement_ms);
 	val[0] = p->conninfo;
 	val[1] = "signalbox";
 	val[2] = options;
-	val[3] = NULL;
+	/* keywords after the expanded dbname override what the URL said */
+	if (p->host != NULL) {
+		kw[n] = "host";
+		val[n++] = p->host;
+	}
+	if (p->port != NULL) {
+		kw[n] = "port";
+		val[n++] = p->port;
+	}
+	kw[n] = NULL;
+	val[n] = NULL;
 	p->conn = PQconnectStartParams(kw, val, 1);
 	if (p->conn == NULL) {
 		pg_fail(p, "out of memory starting a connection");
@@ -481,6 +495,8 @@ pg_new(uv_loop_t *loop, const struct pg_opts *o, pg_state_fn *state_fn, void *ud
 
 	p->loop = loop;
 	p->conninfo = xstrdup(o->conninfo != NULL ? o->conninfo : "");
+	p->host = o->host != NULL ? xstrdup(o->host) : NULL;
+	p->port = o->port != NULL ? xstrdup(o->port) : NULL;
 	p->connect_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : PG_DEFAULT_CONNECT_MS;
 	p->statement_ms = o->statement_timeout_ms > 0 ? o->statement_timeout_ms :
 	    PG_DEFAULT_STATEMENT_MS;
@@ -489,7 +505,7 @@ pg_new(uv_loop_t *loop, const struct pg_opts *o, pg_state_fn *state_fn, void *ud
 	p->state_fn = state_fn;
 	p->ud = ud;
 	p->poll_fd = -1;
-	if (pg_conninfo_target(p->conninfo, p->target, sizeof p->target, &e) != 0)
+	if (pg_describe(p->conninfo, p->host, p->port, p->target, sizeof p->target, &e) != 0)
 		util_strlcpy(p->target, "?", sizeof p->target);
 	p->connect_timer = loop_timer_new(loop, pg_connect_timeout_cb, p);
 	p->answer_timer = loop_timer_new(loop, pg_answer_timeout_cb, p);
@@ -537,6 +553,8 @@ pg_free(struct pg **pp)
 	pg_items_free(p->failed);
 	memset(p->conninfo, 0, strlen(p->conninfo));
 	free(p->conninfo);
+	free(p->host);
+	free(p->port);
 	free(p);
 }
 
@@ -597,8 +615,11 @@ pg_pending(const struct pg *p)
 	return p != NULL ? p->n_items : 0;
 }
 
-int
-pg_conninfo_target(const char *conninfo, char *buf, size_t len, struct err *e)
+/* "user@host:port/db" of CONNINFO, with HOST_OVR / PORT_OVR (may be NULL)
+ * in place of its own. */
+static int
+pg_describe(const char *conninfo, const char *host_ovr, const char *port_ovr, char *buf,
+    size_t len, struct err *e)
 {
 	PQconninfoOption *opts, *o;
 	const char *user = NULL, *host = NULL, *hostaddr = NULL, *port = NULL, *db = NULL;
@@ -626,12 +647,24 @@ pg_conninfo_target(const char *conninfo, char *buf, size_t len, struct err *e)
 		else if (strcmp(o->keyword, "dbname") == 0)
 			db = o->val;
 	}
+	if (host_ovr != NULL) {
+		host = host_ovr;
+		hostaddr = NULL;
+	}
+	if (port_ovr != NULL)
+		port = port_ovr;
 	snprintf(buf, len, "%s%s%s:%s/%s", user != NULL ? user : "",
 	    user != NULL ? "@" : "", host != NULL ? host : hostaddr != NULL ? hostaddr :
 	    "localhost", port != NULL ? port : "5432", db != NULL ? db :
 	    user != NULL ? user : "");
 	PQconninfoFree(opts);
 	return 0;
+}
+
+int
+pg_conninfo_target(const char *conninfo, char *buf, size_t len, struct err *e)
+{
+	return pg_describe(conninfo, NULL, NULL, buf, len, e);
 }
 
 const char *
