@@ -12,6 +12,7 @@
 #include "signalbox/diag.h"
 #include "signalbox/keymap.h"
 #include "signalbox/logs_cmd.h"
+#include "signalbox/backup_cmd.h"
 #include "signalbox/railway_cmd.h"
 #include "signalbox/theme.h"
 #include "signalbox/util.h"
@@ -26,6 +27,9 @@ usage(FILE *out)
 	    "       signalbox keys | themes | --version\n");
 	logs_cmd_usage(out);
 	railway_cmd_usage(out);
+	fputs("       signalbox backup [info] [--json]\n"
+	    "       signalbox backup take [full|diff|incr] [--yes]\n"
+	    "       signalbox backup drill [LABEL|TIME] [--json] [--yes]\n", out);
 	fprintf(out,
 	    "\n"
 	    "  -c, --config FILE   configuration (default $XDG_CONFIG_HOME/signalbox/signalbox.yml)\n"
@@ -113,15 +117,20 @@ main(int argc, char **argv)
 	struct theme theme;
 	struct app_opts ao;
 	struct railway_cmd_opts rco;
+	struct backup_cmd_opts bco;
 	struct err e;
 	size_t i;
 	/* a Railway command takes the options after it (railway_cmd.h) */
 	int at = railway_cmd_index(argc, argv, "c:v:t:l:rjmhV", longopts);
+	int bat = at > 0 ? 0 : cli_word_index(argc, argv, "c:v:t:l:rjmhV", longopts,
+	    backup_cmd_is);
 
 	setlocale(LC_ALL, "");
 	/* logs FILE|- is the log engine's; logs SERVICE the Railway command's */
 	if (argc > 1 && strcmp(argv[1], "logs") == 0 && logs_cmd_wants(argc - 1, argv + 1))
 		return logs_cmd_main(argc - 1, argv + 1);
+	if (bat > 0)
+		at = bat;
 	while ((opt = getopt_long(at > 0 ? at : argc, argv, "c:v:t:l:rjmhV", longopts,
 	    NULL)) != -1) {
 		switch (opt) {
@@ -139,6 +148,18 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if (bat > 0) {
+		switch (backup_cmd_parse(&bco, argc - bat, argv + bat)) {
+		case 0: break;
+		case 1: return 0;
+		default: return 2;
+		}
+		config_path = bco.config_path != NULL ? bco.config_path : config_path;
+		log_path = bco.log_path != NULL ? bco.log_path : log_path;
+		bco.read_only |= read_only;
+		bco.json |= json;
+		at = 0;
+	}
 	if (at > 0) {
 		switch (railway_cmd_parse(&rco, argc - at, argv + at)) {
 		case 0: break;
@@ -215,6 +236,13 @@ main(int argc, char **argv)
 		config_fini(&cfg);
 		free(default_path);
 		return 2;
+	}
+	if (bat > 0) {
+		rc = backup_cmd_run(&cfg, &bco);
+		config_fini(&cfg);
+		free(default_path);
+		diag_close();
+		return rc;
 	}
 	if (at > 0) {
 		rc = railway_cmd_run(&cfg, &rco);

@@ -101,48 +101,6 @@ ds_view_update(struct view *v, const struct store *store)
 /* ---- formatting ------------------------------------------------------------ */
 
 static void
-ds_fmt_bytes(char *buf, size_t len, int64_t b)
-{
-	static const char *const unit[] = { "kB", "MB", "GB", "TB", "PB" };
-	double x = (double)b;
-	size_t u = 0;
-
-	if (b < 0) {
-		snprintf(buf, len, "?");
-		return;
-	}
-	if (b < 1024) {
-		snprintf(buf, len, "%lld B", (long long)b);
-		return;
-	}
-	x /= 1024;
-	while (x >= 1024 && u + 1 < ARRAY_LEN(unit)) {
-		x /= 1024;
-		u++;
-	}
-	snprintf(buf, len, x < 10 ? "%.1f %s" : "%.0f %s", x, unit[u]);
-}
-
-static void
-ds_fmt_duration(char *buf, size_t len, int64_t ms)
-{
-	int64_t s = ms / 1000;
-
-	if (ms < 1000)
-		snprintf(buf, len, "%lldms", (long long)ms);
-	else if (s < 60)
-		snprintf(buf, len, "%llds", (long long)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600),
-		    (long long)(s % 3600 / 60));
-	else
-		snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400),
-		    (long long)(s % 86400 / 3600));
-}
-
-static void
 ds_fmt_us(char *buf, size_t len, int64_t us)
 {
 	if (us < 1000)
@@ -327,10 +285,10 @@ ds_draw_pg(struct view *v, struct canvas *cv, int y, int rows)
 		const struct pg_stats_replica *r = &d->replicas[0];
 
 		if (r->replay_lag_ms >= 0)
-			ds_fmt_duration(a, sizeof a, r->replay_lag_ms);
+			util_fmt_duration(a, sizeof a, r->replay_lag_ms);
 		else
 			snprintf(a, sizeof a, "?");
-		ds_fmt_bytes(b, sizeof b, r->lag_bytes);
+		util_fmt_bytes(b, sizeof b, r->lag_bytes);
 		canvas_printf(cv, y, 1 + x, w - 2 - x, body, "%s %s lag %s (%s)%s", r->name,
 		    r->state, a, b, d->n_replicas > 1 ? " +more" : "");
 	}
@@ -363,7 +321,7 @@ ds_draw_pg(struct view *v, struct canvas *cv, int y, int rows)
 	for (size_t i = 0, o = 0; i < d->n_dbs && o + 1 < sizeof line; i++) {
 		int n;
 
-		ds_fmt_bytes(a, sizeof a, d->dbs[i].size);
+		util_fmt_bytes(a, sizeof a, d->dbs[i].size);
 		n = snprintf(line + o, sizeof line - o, "%s%s %s", i > 0 ? " · " : "",
 		    d->dbs[i].name, a);
 		if (n < 0)
@@ -386,7 +344,7 @@ ds_draw_pg(struct view *v, struct canvas *cv, int y, int rows)
 			if (ss->blocked_by[0] == '\0')
 				continue;
 			shown++;
-			ds_fmt_duration(a, sizeof a, ss->duration_ms);
+			util_fmt_duration(a, sizeof a, ss->duration_ms);
 			by = ds_session_by_pid(d, by_pid);
 			x = canvas_printf(cv, y, 3, -1, body, "pid %d waits %s for %s", ss->pid, a,
 			    ss->blocked_by);
@@ -424,7 +382,7 @@ ds_draw_pg(struct view *v, struct canvas *cv, int y, int rows)
 		if (sel)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
 		snprintf(pid, sizeof pid, "%d", ss->pid);
-		ds_fmt_duration(a, sizeof a, ss->duration_ms);
+		util_fmt_duration(a, sizeof a, ss->duration_ms);
 		x = 0;
 		x = view_col(cv, y, x, 8, st, pid, 1);
 		x = view_col(cv, y, x, 7, st, a, 1);
@@ -488,11 +446,11 @@ ds_draw_redis(struct view *v, struct canvas *cv, int y, int rows)
 	x += canvas_printf(cv, y, 1 + x, -1, body, "%-7.0f", d->ops_per_sec >= 0 ?
 	    d->ops_per_sec : 0);
 	x += canvas_printf(cv, y, 1 + x, -1, STYLE_HEADER, "memory ");
-	ds_fmt_bytes(a, sizeof a, d->used_memory);
+	util_fmt_bytes(a, sizeof a, d->used_memory);
 	if (d->maxmemory > 0) {
 		int hot = d->used_memory * 10 >= d->maxmemory * 9;
 
-		ds_fmt_bytes(b, sizeof b, d->maxmemory);
+		util_fmt_bytes(b, sizeof b, d->maxmemory);
 		x += canvas_printf(cv, y, 1 + x, -1, hot && !stale ? STYLE_HEALTH_DEGRADED : body,
 		    "%s / %s (%.0f%%)  ", a, b, (double)d->used_memory * 100 /
 		    (double)d->maxmemory);
@@ -726,7 +684,7 @@ ds_cancel(struct view *v, const char *arg)
 	q.target = "postgres";
 	q.target_id = pid;
 	if (ss != NULL) {
-		ds_fmt_duration(dur, sizeof dur, ss->duration_ms);
+		util_fmt_duration(dur, sizeof dur, ss->duration_ms);
 		snprintf(before, sizeof before, "%.32s for %.31s as %.63s: %.120s", ss->state, dur,
 		    ss->user, ss->query);
 		q.before = before;

@@ -11,6 +11,7 @@ const struct view_ops *const view_registry[] = {
 	&vars_view_ops,
 	&logs_view_ops,
 	&datastores_view_ops,
+	&backups_view_ops,
 	&help_view_ops,
 	NULL,
 };

@@ -71,6 +71,13 @@
 	    "Delete a variable (:var-delete NAME, or :unset)") \
 	_(PG_CANCEL,   "pg-cancel",   "datastores", "X", ACTION_F_MUTATING, \
 	    "Cancel the selected PostgreSQL query with pg_cancel_backend (:pg-cancel [PID])") \
+	_(BACKUP_TAKE, "backup",      "backups", "C", ACTION_F_MUTATING, \
+	    "Take a pgBackRest backup (:backup [full|diff|incr], full by default)") \
+	_(BACKUP_DRILL, "drill",      "backups", "D", ACTION_F_AUDITED, \
+	    "Restore drill of the selected backup on a throw-away server " \
+	    "(:drill [LABEL | 'YYYY-MM-DD HH:MM:SS+00'])") \
+	_(DRILL_CANCEL, "drill-cancel", "backups", "", 0, \
+	    "Stop the running drill: its server is stopped and its directory removed") \
 	_(LOG_FOLLOW,  "follow",      "logs", "F", 0,               "Follow the newest log lines again") \
 	_(LOG_NEXT_MATCH, "next-match", "logs", "n", 0,             "Next line matching the filter (with C: past the context)") \
 	_(LOG_PREV_MATCH, "prev-match", "logs", "N", 0,             "Previous line matching the filter") \

@@ -79,6 +79,37 @@ struct config_log_source {
 	int line, col;
 };
 
+/* A custom integrity check of a restore drill (backups.drill.checks[]). */
+struct config_drill_check {
+	char *name;
+	char *sql;		/* one row, one column */
+	char *expect;		/* text the value must equal; default "t" */
+	int line, col;
+};
+
+/* backups: pgBackRest and restore drills.  Word lists are NULL-terminated
+ * arrays, or NULL when not given. */
+struct config_backups {
+	int enabled;		/* the mapping is in the file */
+	char **wrapper;		/* put before every program run; NULL = none */
+	char *pgbr_bin;		/* default "pgbackrest" */
+	char *pgbr_config;	/* --config, or NULL for pgBackRest's default */
+	char *stanza;		/* required when enabled */
+	int64_t interval_ms;	/* pgbackrest info; default 60s */
+	int64_t max_age_ms;	/* newest backup older: DEGRADED; default 26h */
+	char *scratch;		/* drill scratch root; default /var/tmp */
+	int drill_port;		/* 0 = a free one */
+	char *pg_bin;		/* directory of pg_ctl */
+	char *drill_url_env;	/* default DATABASE_URL */
+	char **tables;		/* NULL-terminated, or NULL */
+	size_t n_tables;
+	struct config_drill_check *checks;
+	size_t n_checks;
+	char **smoke;		/* command, or NULL */
+	int64_t drill_timeout_ms;	/* default 10m */
+	int line, col;
+};
+
 struct config_binding {
 	char *section;		/* "global" or a view name */
 	char *key;		/* key name as written */
@@ -112,6 +143,8 @@ struct config {
 	struct config_provider provider;
 
 	struct config_datastore ds_postgres, ds_redis;	/* datastores: */
+
+	struct config_backups backups;	/* backups: */
 
 	/* logs: the ring and the sources of the logs pane */
 	size_t logs_max_memory;		/* bytes; default 64 MiB */

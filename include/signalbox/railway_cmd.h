@@ -77,6 +77,10 @@ int railway_cmd_is(const char *name);
 int railway_cmd_index(int argc, char *const argv[], const char *optstring,
     const struct option *longopts);
 
+/* The same for any command word IS says yes to (signalbox backup). */
+int cli_word_index(int argc, char *const argv[], const char *optstring,
+    const struct option *longopts, int (*is)(const char *word));
+
 /* Parse the command and its options: ARGV[0] is the command word.  0 when
  * it is to run, 1 when help was printed (exit 0), -1 after a usage message
  * on stderr (exit RAILWAY_CMD_USAGE). */

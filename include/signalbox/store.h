@@ -51,6 +51,8 @@ struct store_source {
 	int64_t changed_ms;	/* wall ms of the last state change */
 	char error[256];	/* last error text, sanitised, "" if none */
 	char detail[48];	/* a short figure for the status bar ("912/1000"), "" if none */
+	int degraded;		/* OK, but what it watches is not (old backups):
+				   the status bar says "degraded" */
 };
 
 struct store;
@@ -80,6 +82,10 @@ uint64_t store_generation(const struct store *s, enum store_topic topic);
 /* Register FN(topic, UD) for every publish and source change. */
 void store_subscribe(struct store *s, store_notify_fn *fn, void *ud);
 
+/* Remove the subscription of FN with UD (a source that goes before the
+ * store). */
+void store_unsubscribe(struct store *s, store_notify_fn *fn, void *ud);
+
 /* The log ring (logring.h).  The store owns it: store_logs_set takes RING
  * (freeing the one before), store_free frees it.  Log lines are not
  * snapshots: sources append to the ring in place and then call
@@ -98,6 +104,10 @@ void store_source_set(struct store *s, const char *name, enum store_state st,
 /* Set the status-bar figure of source NAME (created on first use); NULL or
  * "" clears it.  Sanitised and cut to fit. */
 void store_source_detail(struct store *s, const char *name, const char *detail);
+
+/* Mark source NAME (created on first use) degraded or not: its data is
+ * fresh, what it reports is not well (the newest backup is too old). */
+void store_source_degraded(struct store *s, const char *name, int degraded);
 
 /* Number of sources and the Ith one (stable order of first appearance). */
 size_t store_source_count(const struct store *s);

@@ -20,6 +20,12 @@ int util_parse_duration_ms(const char *s, int64_t *out_ms);
 /* Format an age in ms compactly: "4s", "3m", "2h", "5d"; into BUF of LEN. */
 void util_fmt_age(char *buf, size_t len, int64_t age_ms);
 
+/* B bytes in words: "812 B", "4.1 MB", "73 GB" (kB = 1024 B); "?" when negative. */
+void util_fmt_bytes(char *buf, size_t len, int64_t b);
+
+/* MS as a short duration: "840ms", "12s", "3m05s", "2h10m", "1d04h". */
+void util_fmt_duration(char *buf, size_t len, int64_t ms);
+
 /* Milliseconds until util_fmt_age's text for AGE_MS changes. */
 int64_t util_age_next_change(int64_t age_ms);
 

@@ -48,6 +48,8 @@ struct view_host {
 	void (*refresh)(void *ud);
 	/* the PostgreSQL source, for pg-cancel after the policy; NULL: none */
 	struct pg_stats *pg_stats;
+	/* the backups source, for backup and drill after the policy; NULL: none */
+	struct backups *backups;
 };
 
 struct view_ops {
@@ -131,12 +133,16 @@ extern const struct view_ops replicas_view_ops;
 extern const struct view_ops vars_view_ops;
 extern const struct view_ops datastores_view_ops;
 extern const struct view_ops logs_view_ops;
+extern const struct view_ops backups_view_ops;
 
 /* An `enabled` hook for the logs pane: a provider, or logs.sources. */
 int view_logs_enabled(const struct config *cfg);
 
 /* An `enabled` hook for the datastores pane: datastores: names one. */
 int view_datastores_enabled(const struct config *cfg);
+
+/* An `enabled` hook for the backups pane: backups: is in the config. */
+int view_backups_enabled(const struct config *cfg);
 
 /* The vars pane shows VALUE (LEN bytes, sanitised when drawn) for variable
  * NAME of service SET_SERVICE_ID ("" or NULL = shared) until the selection

@@ -22,6 +22,8 @@
 #include "signalbox/keymap.h"
 #include "signalbox/logfeed.h"
 #include "signalbox/loop.h"
+#include "signalbox/audit.h"
+#include "signalbox/backups.h"
 #include "signalbox/pg_stats.h"
 #include "signalbox/policy.h"
 #include "signalbox/railway.h"
@@ -46,6 +48,8 @@ struct app {
 	char provider_warning[256];	/* said on the status line at start */
 	struct pg_stats *pg_stats;	/* datastores.postgres, or NULL */
 	struct redis_stats *redis_stats;	/* datastores.redis, or NULL */
+	struct backups *backups;	/* backups:, or NULL */
+	int drill_waits;		/* teardown turns spent waiting for a drill */
 	struct ui *ui;
 	struct console *console;
 	struct view_host host;
@@ -61,6 +65,19 @@ app_teardown_cb(struct loop_timer *t, void *ud)
 	struct app *a = ud;
 
 	(void)t;
+	/* a drill's throw-away server is stopped and removed before we go */
+	if (backups_busy(a->backups) && a->drill_waits < 600) {
+		if (a->drill_waits++ == 0) {
+			backups_drill_cancel(a->backups);
+			if (a->console != NULL)
+				console_message(a->console, 0, "stopping the drill's server before "
+				    "quitting…");
+		}
+		loop_timer_start(a->quit_timer, 100, 0);
+		return;
+	}
+	a->host.backups = NULL;
+	backups_free(&a->backups);
 	health_stop(a->health);
 	logfeed_free(&a->logs);		/* its stream belongs to the railway client */
 	railway_stop(a->railway);
@@ -129,7 +146,7 @@ app_open_provider(struct app *a, const struct config *cfg)
 	}
 	if (warn[0] != '\0') {
 		diag_log(DIAG_WARN, "railway: %s", warn);
-		snprintf(a->provider_warning, sizeof a->provider_warning, "warning: %s", warn);
+		snprintf(a->provider_warning, sizeof a->provider_warning, "warning: %.240s", warn);
 	}
 	ro.ws = a->ws;
 	a->railway = railway_new(&a->loop, a->store, a->http, &ro, &e);
@@ -173,9 +190,10 @@ app_open_logs(struct app *a, const struct config *cfg)
 static int
 app_open(struct app *a, const struct config *cfg, struct err *e)
 {
-	struct err we;
+	struct err we, be;
 
 	memset(a, 0, sizeof *a);
+	memset(&be, 0, sizeof be);
 	if (uv_loop_init(&a->loop) != 0)
 		return err_set(e, ERR_INTERNAL, "cannot create the event loop");
 	a->store = store_new();
@@ -201,6 +219,15 @@ app_open(struct app *a, const struct config *cfg, struct err *e)
 		logfeed_attach_railway(a->logs, a->railway);
 	a->pg_stats = pg_stats_new(&a->loop, a->store, cfg);
 	a->redis_stats = redis_stats_new(&a->loop, a->store, cfg);
+	if (cfg->backups.enabled) {
+		char *def = cfg->audit_file == NULL ? audit_default_path() : NULL;
+
+		a->backups = backups_new(&a->loop, cfg, a->store, cfg->audit_file != NULL ?
+		    cfg->audit_file : def, &be);
+		if (a->backups == NULL)
+			store_source_set(a->store, BACKUPS_SOURCE, STORE_STATE_ERROR, be.msg);
+		free(def);
+	}
 	a->quit_timer = loop_timer_new(&a->loop, app_teardown_cb, a);
 	return 0;
 }
@@ -326,6 +353,7 @@ app_run_console(const struct app_opts *opts)
 	a.host.act = app_host_act;
 	a.host.refresh = app_host_refresh;
 	a.host.pg_stats = a.pg_stats;
+	a.host.backups = a.backups;
 	memset(&co, 0, sizeof co);
 	co.cfg = opts->cfg;
 	co.store = a.store;
@@ -352,6 +380,7 @@ app_run_console(const struct app_opts *opts)
 		railway_start(a.railway);
 	pg_stats_start(a.pg_stats);
 	redis_stats_start(a.redis_stats);
+	backups_start(a.backups);
 	diag_log(DIAG_INFO, "console started: %zu endpoints", opts->cfg->n_endpoints);
 	app_close(&a);
 	diag_log(DIAG_INFO, "console stopped");

@@ -32,6 +32,7 @@
 #include "signalbox/audit.h"
 #include "signalbox/config.h"
 #include "signalbox/err.h"
+#include "signalbox/gate.h"
 #include "signalbox/http.h"
 #include "signalbox/loop.h"
 #include "signalbox/policy.h"
@@ -215,15 +216,22 @@ int
 railway_cmd_index(int argc, char *const argv[], const char *optstring,
     const struct option *longopts)
 {
+	return cli_word_index(argc, argv, optstring, longopts, railway_cmd_is);
+}
+
+int
+cli_word_index(int argc, char *const argv[], const char *optstring,
+    const struct option *longopts, int (*is)(const char *word))
+{
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *p, *o;
 
 		if (strcmp(a, "--") == 0)
-			return i + 1 < argc && railway_cmd_is(argv[i + 1]) ? i + 1 : 0;
+			return i + 1 < argc && is(argv[i + 1]) ? i + 1 : 0;
 		if (a[0] != '-' || a[1] == '\0')
-			return railway_cmd_is(a) ? i : 0;
+			return is(a) ? i : 0;
 		if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 			const struct option *lo = rc_long_match(longopts, a + 2,
@@ -968,77 +976,23 @@ rc_carry_out(struct rc *c)
 	}
 }
 
-/* What the flags lack for verdict V, as a hint; "" when nothing. */
-static void
-rc_missing(struct rc *c, const struct policy_verdict *v, char *buf, size_t len)
-{
-	const struct railway_cmd_opts *o = c->o;
-	const char *r = o->reason;
-	int blank_reason, typed_ok, yes_ok;
-
-	while (r != NULL && isspace((unsigned char)*r))
-		r++;
-	blank_reason = r == NULL || *r == '\0';
-	typed_ok = v->confirm != POLICY_CONFIRM_TYPED || (o->yes && o->confirm_env != NULL &&
-	    strcmp(o->confirm_env, v->env) == 0 && !blank_reason);
-	yes_ok = v->confirm != POLICY_CONFIRM_YESNO || o->yes;
-	buf[0] = '\0';
-	if (!typed_ok)
-		snprintf(buf, len, "%s is a protected environment: confirm with --yes "
-		    "--confirm-env %s --reason TEXT%s", v->env, v->env,
-		    v->confirm_twice && !o->confirm_zero ? " --confirm-zero" : "");
-	else if (!yes_ok)
-		snprintf(buf, len, "confirm with --yes%s: nothing is asked interactively",
-		    v->confirm_twice && !o->confirm_zero ? " --confirm-zero" : "");
-	else if (v->confirm_twice && !o->confirm_zero)
-		snprintf(buf, len, "%s Confirm it a second time with --confirm-zero",
-		    v->second[0] != '\0' ? v->second : "This needs a second confirmation.");
-}
-
 /* REQ is built: check, confirm from the flags, audit, carry out. */
 static void
 rc_submit(struct rc *c)
 {
 	const struct railway_cmd_opts *o = c->o;
-	struct policy_verdict v;
-	struct policy_answer ans;
-	struct err e;
-	char hint[POLICY_LINE + 64], why[256];
-	size_t i;
+	struct gate_flags f;
+	char why[POLICY_LINE + 128];
 
 	c->req.plan = (const char *const *)c->plan;
 	c->req.n_plan = c->n_plan;
-	if (policy_submit(c->policy, &c->req, &v) != 0) {
-		rc_fail(c, RAILWAY_CMD_REFUSED, "%s refused: %s", c->what, v.reason);
-		return;
-	}
-	/* the plan goes to stderr: stdout carries results only (a revealed value) */
-	fflush(stdout);
-	fprintf(stderr, "%s%s\n", v.title, v.protected_env ? " (protected environment)" : "");
-	for (i = 0; i < v.n_plan; i++)
-		fprintf(stderr, "  %s\n", v.plan[i]);
-	for (i = 0; i < v.n_warnings; i++)
-		fprintf(stderr, "signalbox: warning: %s\n", v.warnings[i]);
-	if (o->confirm_env != NULL && strcmp(o->confirm_env, v.env) != 0) {
-		/* the operator believes they act on another environment */
-		snprintf(why, sizeof why, "--confirm-env %.60s does not match the "
-		    "environment %.60s", o->confirm_env, v.env);
-		policy_refuse(c->policy, &c->req, why);
+	memset(&f, 0, sizeof f);
+	f.yes = o->yes;
+	f.confirm_zero = o->confirm_zero;
+	f.confirm_env = o->confirm_env;
+	f.reason = o->reason;
+	if (gate_submit(c->policy, &c->req, &f, &c->ticket, why, sizeof why) != 0) {
 		rc_fail(c, RAILWAY_CMD_REFUSED, "%s refused: %s", c->what, why);
-		return;
-	}
-	rc_missing(c, &v, hint, sizeof hint);
-	memset(&ans, 0, sizeof ans);
-	ans.confirmations = (o->yes ? 1 : 0) + (o->yes && o->confirm_zero ? 1 : 0);
-	ans.typed = o->confirm_env;
-	ans.reason = o->reason;
-	memset(&e, 0, sizeof e);
-	if (policy_issue(c->policy, &c->req, &ans, &c->ticket, &e) != 0) {
-		if (hint[0] != '\0')
-			rc_fail(c, RAILWAY_CMD_REFUSED, "%s refused: %s (%s)", c->what, e.msg,
-			    hint);
-		else
-			rc_fail(c, RAILWAY_CMD_REFUSED, "%s refused: %s", c->what, e.msg);
 		return;
 	}
 	rc_carry_out(c);

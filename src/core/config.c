@@ -218,6 +218,74 @@ enum {
 	_(DS_REDIS_INTERVAL, "datastores.redis.interval", DURATION, "2s", \
 	    500, 3600000, NULL, 0, \
 	    "Time between two reads of INFO and SLOWLOG.") \
+	_(BACKUPS, "backups", MAP, "{}", 0, 0, NULL, 0, \
+	    "Backups of the PostgreSQL server (pgBackRest) and restore drills: " \
+	    "a mapping of the options below; without it the backups pane is " \
+	    "hidden.") \
+	_(BK_WRAPPER, "backups.wrapper", LIST, NULL, 0, 0, NULL, 0, \
+	    "Words put before every program the backups pane runs (pgbackrest, " \
+	    "pg_ctl, mkdir, rm, tail) so that it runs as the repository's " \
+	    "owner, such as [sudo, -n, -u, postgres, --]; none by default.") \
+	_(BK_PGBR, "backups.pgbackrest", MAP, "{}", 0, 0, NULL, 0, \
+	    "The pgBackRest repository: a mapping of the options below.") \
+	_(BK_PGBR_BIN, "backups.pgbackrest.bin", STRING, "pgbackrest", 0, 0, \
+	    NULL, 0, \
+	    "The pgbackrest program (looked up in PATH).") \
+	_(BK_PGBR_CONFIG, "backups.pgbackrest.config", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_PATH, \
+	    "pgBackRest configuration file (--config); pgBackRest's own default " \
+	    "when not set.  A relative path is taken from this file's " \
+	    "directory.") \
+	_(BK_PGBR_STANZA, "backups.pgbackrest.stanza", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "The stanza (--stanza) of the server this console watches.") \
+	_(BK_PGBR_INTERVAL, "backups.pgbackrest.interval", DURATION, "60s", \
+	    5000, 86400000, NULL, 0, \
+	    "Time between two runs of pgbackrest info.") \
+	_(BK_PGBR_MAX_AGE, "backups.pgbackrest.max_age", DURATION, "26h", \
+	    60000, 31536000000LL, NULL, 0, \
+	    "The newest backup may be this old before the pane and the status " \
+	    "bar say DEGRADED.") \
+	_(BK_DRILL, "backups.drill", MAP, "{}", 0, 0, NULL, 0, \
+	    "Restore drills: a mapping of the options below.") \
+	_(BK_DRILL_SCRATCH, "backups.drill.scratch", STRING, "/var/tmp", 0, 0, \
+	    NULL, CONFIG_F_PATH, \
+	    "Existing directory in which each drill makes (and at its end " \
+	    "removes) a directory of its own; never inside the server's data " \
+	    "directory.") \
+	_(BK_DRILL_PORT, "backups.drill.port", INT, "0", 0, 65535, NULL, 0, \
+	    "Loopback port of the drill's throw-away server; 0 picks a free " \
+	    "one.  Never the production port.") \
+	_(BK_DRILL_PG_BIN, "backups.drill.pg_bin", STRING, \
+	    "/usr/lib/postgresql/15/bin", 0, 0, NULL, 0, \
+	    "Directory holding pg_ctl of the server's major version.") \
+	_(BK_DRILL_URL_ENV, "backups.drill.url_env", STRING, "DATABASE_URL", \
+	    0, 0, NULL, 0, \
+	    "Environment variable with production's connection string: its " \
+	    "user, password and database are used against the restored copy " \
+	    "(host and port are the drill's).") \
+	_(BK_DRILL_TABLES, "backups.drill.tables", LIST, NULL, 0, 0, NULL, 0, \
+	    "Tables whose row count and checksum each drill reads, as a list " \
+	    "([orders, public.customers]).") \
+	_(BK_DRILL_CHECKS, "backups.drill.checks", LIST, "[]", 0, 0, NULL, 0, \
+	    "Custom integrity checks: a list of mappings of the options below; " \
+	    "one that does not hold fails the drill.") \
+	_(BK_DC_NAME, "backups.drill.checks[].name", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "Check name, shown in the drill's result.") \
+	_(BK_DC_SQL, "backups.drill.checks[].sql", STRING, NULL, 0, 0, NULL, \
+	    CONFIG_F_REQUIRED, \
+	    "A read-only query returning one value.") \
+	_(BK_DC_EXPECT, "backups.drill.checks[].expect", STRING, "t", 0, 0, NULL, \
+	    0, \
+	    "The text the value must equal (t for a true boolean).") \
+	_(BK_DRILL_SMOKE, "backups.drill.smoke", LIST, NULL, 0, 0, NULL, 0, \
+	    "Command run against the restored copy after the checks, as a " \
+	    "list; it gets DRILL_DATABASE_URL, PGHOST and PGPORT, and must exit " \
+	    "0.") \
+	_(BK_DRILL_TIMEOUT, "backups.drill.timeout", DURATION, "10m", 10000, \
+	    86400000, NULL, 0, \
+	    "Time a whole drill may take before it is stopped and failed.") \
 	_(LOGS, "logs", MAP, "{}", 0, 0, NULL, 0, \
 	    "The logs pane: its ring and its sources, a mapping of the " \
 	    "options below (the provider's logs come on their own).") \
@@ -327,6 +395,8 @@ struct config_parse {
 	size_t n_eps;
 	struct config_ep_raw *lss;	/* logs.sources[] items */
 	size_t n_lss;
+	struct config_ep_raw *dcs;	/* backups.drill.checks[] items */
+	size_t n_dcs;
 	struct config *cfg;	/* being built */
 };
 
@@ -1340,10 +1410,46 @@ config_parse_log_sources(struct config_parse *p, struct fy_node *vn,
 	}
 }
 
-/* logs.sources[].command: a list of words, kept joined by \x1f. */
+/* backups.drill.checks: a list of { name, sql, expect }. */
 static void
-config_parse_command(struct config_parse *p, struct fy_node *vn, struct config_pos kat,
-    struct config_val *out)
+config_parse_drill_checks(struct config_parse *p, struct fy_node *vn,
+    struct config_pos kat)
+{
+	struct config_ep_raw *dc;
+	struct fy_node *item;
+	char label[96], what[96];
+	void *it = NULL;
+	size_t i = 0;
+
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "checks",
+	    "- { name: orders-present, sql: 'select count(*) > 0 from orders' }") != 0)
+		return;
+	while ((item = fy_node_sequence_iterate(vn, &it)) != NULL) {
+		struct config_pos at = config_pos_of(item, kat);
+
+		i++;
+		if (!fy_node_is_mapping(item)) {
+			config_describe(item, what, sizeof what);
+			config_error(p, at, "drill check %zu must be a mapping like "
+			    "{ name: orders-present, sql: 'select count(*) > 0 from "
+			    "orders' }, got %s", i, what);
+			continue;
+		}
+		p->dcs = xreallocarray(p->dcs, p->n_dcs + 1, sizeof *p->dcs);
+		dc = &p->dcs[p->n_dcs++];
+		memset(dc, 0, sizeof *dc);
+		dc->index = i;
+		dc->pos = at;
+		snprintf(label, sizeof label, "drill check %zu", i);
+		config_parse_options(p, item, at, "backups.drill.checks[].", label, dc->v);
+	}
+}
+
+/* A list of words (a command, a wrapper, table names), kept joined by
+ * \x1f; WHAT names it and EXAMPLE shows one in messages. */
+static void
+config_parse_words(struct config_parse *p, struct fy_node *vn, struct config_pos kat,
+    const char *what_name, const char *example, struct config_val *out)
 {
 	struct config_pos at = config_value_pos(vn, kat);
 	struct fy_node *w;
@@ -1352,13 +1458,14 @@ config_parse_command(struct config_parse *p, struct fy_node *vn, struct config_p
 	size_t n = 0;
 
 	if (fy_node_is_scalar(vn)) {
-		config_error(p, at, "'command' must be a list of words like "
-		    "[journalctl, -f, -u, api]; for a shell pipeline write "
-		    "[sh, -c, '...']");
+		config_error(p, at, "'%s' must be a list %slike %s%s", what_name,
+		    strcmp(what_name, "tables") == 0 ? "" : "of words ", example,
+		    strcmp(what_name, "command") != 0 && strcmp(what_name, "smoke") != 0 ? "" :
+		    "; for a shell pipeline write [sh, -c, '...']");
 		out->bad = 1;
 		return;
 	}
-	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "command", "[journalctl, -f]") != 0) {
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, what_name, example) != 0) {
 		out->bad = 1;
 		return;
 	}
@@ -1368,8 +1475,8 @@ config_parse_command(struct config_parse *p, struct fy_node *vn, struct config_p
 
 		if (!fy_node_is_scalar(w) || config_is_null(w)) {
 			config_describe(w, what, sizeof what);
-			config_error(p, config_pos_of(w, at), "every word of 'command' must be "
-			    "a string, got %s", what);
+			config_error(p, config_pos_of(w, at), "every word of '%s' must be "
+			    "a string, got %s", what_name, what);
 			out->bad = 1;
 			free(joined);
 			return;
@@ -1382,7 +1489,9 @@ config_parse_command(struct config_parse *p, struct fy_node *vn, struct config_p
 		n++;
 	}
 	if (n == 0) {
-		config_error(p, at, "'command' is empty: name the program to run");
+		config_error(p, at, "'%s' is empty: %s", what_name,
+		    strcmp(what_name, "tables") == 0 ? "name a table or leave it out" :
+		    "name the program to run, or leave it out");
 		out->bad = 1;
 		free(joined);
 		return;
@@ -1447,8 +1556,42 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 			config_parse_log_sources(p, val, kat);
 			break;
 		case CONFIG_OPT_LS_COMMAND:
-			config_parse_command(p, val, kat, &v[id]);
+			config_parse_words(p, val, kat, "command", "[journalctl, -f, -u, api]",
+			    &v[id]);
 			break;
+		case CONFIG_OPT_BK_WRAPPER:
+			config_parse_words(p, val, kat, "wrapper", "[sudo, -n, -u, postgres, --]",
+			    &v[id]);
+			break;
+		case CONFIG_OPT_BK_DRILL_TABLES:
+			config_parse_words(p, val, kat, "tables", "[orders, public.customers]",
+			    &v[id]);
+			break;
+		case CONFIG_OPT_BK_DRILL_SMOKE:
+			config_parse_words(p, val, kat, "smoke", "[./smoke-test.sh]", &v[id]);
+			break;
+		case CONFIG_OPT_BK_DRILL_CHECKS:
+			config_parse_drill_checks(p, val, kat);
+			break;
+		case CONFIG_OPT_BACKUPS:
+		case CONFIG_OPT_BK_PGBR:
+		case CONFIG_OPT_BK_DRILL: {
+			static const char *const pre[] = { "backups.", "backups.pgbackrest.",
+			    "backups.drill." };
+			static const char *const lab[] = { "'backups'", "'pgbackrest'", "'drill'" };
+			static const char *const ex[] = {
+				"{ pgbackrest: { stanza: main }, drill: { tables: [orders] } }",
+				"{ config: /etc/pgbackrest/pgbackrest.conf, stanza: main }",
+				"{ scratch: /var/tmp, tables: [orders] }" };
+			int k = id == CONFIG_OPT_BACKUPS ? 0 : id == CONFIG_OPT_BK_PGBR ? 1 : 2;
+
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, key, ex[k]) == 0) {
+				v[id].set = 1;
+				v[id].pos = kat;
+				config_parse_options(p, val, kat, pre[k], lab[k], v);
+			}
+			break;
+		}
 		case CONFIG_OPT_DATASTORES:
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, "datastores",
 			    "{ postgres: { url_env: DATABASE_URL }, redis: {} }") == 0)
@@ -1765,6 +1908,104 @@ config_apply_datastore(struct config_parse *p, struct config_datastore *ds,
 		    "goes in this file)", config_options[url_env].def, ds->url_env);
 }
 
+/* A \x1f-joined word list (config_parse_words) as a NULL-terminated array;
+ * *N (may be NULL) gets the count.  NULL for NULL. */
+static char **
+config_words(const char *joined, size_t *n_out)
+{
+	size_t n = 1, k = 0;
+	char **w, *copy, *tok, *save = NULL;
+
+	if (n_out != NULL)
+		*n_out = 0;
+	if (joined == NULL)
+		return NULL;
+	for (const char *c = joined; *c != '\0'; c++)
+		n += *c == '\x1f';
+	w = xcalloc(n + 1, sizeof *w);
+	copy = xstrdup(joined);
+	for (tok = strtok_r(copy, "\x1f", &save); tok != NULL; tok = strtok_r(NULL, "\x1f", &save))
+		w[k++] = xstrdup(tok);
+	free(copy);
+	if (n_out != NULL)
+		*n_out = k;
+	return w;
+}
+
+static void
+config_words_free(char **w)
+{
+	for (size_t k = 0; w != NULL && w[k] != NULL; k++)
+		free(w[k]);
+	free(w);
+}
+
+static void
+config_apply_backups(struct config_parse *p)
+{
+	struct config_backups *b = &p->cfg->backups;
+	const struct config_val *v = p->root;
+
+	b->enabled = v[CONFIG_OPT_BACKUPS].set;
+	b->line = v[CONFIG_OPT_BACKUPS].pos.line;
+	b->col = v[CONFIG_OPT_BACKUPS].pos.col;
+	b->wrapper = config_words(v[CONFIG_OPT_BK_WRAPPER].set ? v[CONFIG_OPT_BK_WRAPPER].text :
+	    NULL, NULL);
+	b->pgbr_bin = xstrdup(config_str(v, CONFIG_OPT_BK_PGBR_BIN));
+	b->pgbr_config = config_strdup_or_null(config_str(v, CONFIG_OPT_BK_PGBR_CONFIG));
+	b->stanza = config_strdup_or_null(config_str(v, CONFIG_OPT_BK_PGBR_STANZA));
+	b->interval_ms = config_num(v, CONFIG_OPT_BK_PGBR_INTERVAL);
+	b->max_age_ms = config_num(v, CONFIG_OPT_BK_PGBR_MAX_AGE);
+	b->scratch = xstrdup(config_str(v, CONFIG_OPT_BK_DRILL_SCRATCH));
+	b->drill_port = (int)config_num(v, CONFIG_OPT_BK_DRILL_PORT);
+	b->pg_bin = xstrdup(config_str(v, CONFIG_OPT_BK_DRILL_PG_BIN));
+	b->drill_url_env = xstrdup(config_str(v, CONFIG_OPT_BK_DRILL_URL_ENV));
+	b->tables = config_words(v[CONFIG_OPT_BK_DRILL_TABLES].set ?
+	    v[CONFIG_OPT_BK_DRILL_TABLES].text : NULL, &b->n_tables);
+	b->smoke = config_words(v[CONFIG_OPT_BK_DRILL_SMOKE].set ?
+	    v[CONFIG_OPT_BK_DRILL_SMOKE].text : NULL, NULL);
+	b->drill_timeout_ms = config_num(v, CONFIG_OPT_BK_DRILL_TIMEOUT);
+	if (b->enabled && b->stanza == NULL && !v[CONFIG_OPT_BK_PGBR_STANZA].bad)
+		config_error(p, v[CONFIG_OPT_BACKUPS].pos, "'backups' needs "
+		    "pgbackrest: { stanza: NAME } (the stanza of this server in the "
+		    "pgBackRest configuration)");
+	if (b->stanza != NULL && b->stanza[0] == '\0')
+		config_error(p, v[CONFIG_OPT_BK_PGBR_STANZA].pos, "'stanza' must not be empty");
+	if (v[CONFIG_OPT_BK_DRILL_URL_ENV].set && !config_env_var_name_ok(b->drill_url_env))
+		config_error(p, v[CONFIG_OPT_BK_DRILL_URL_ENV].pos, "'url_env' must be the "
+		    "name of an environment variable like DATABASE_URL, got '%.64s' (the "
+		    "URL itself never goes in this file)", b->drill_url_env);
+	for (size_t i = 0; b->tables != NULL && i < b->n_tables; i++) {
+		const char *t = b->tables[i];
+		int ok = t[0] != '\0' && t[0] != '.';
+
+		for (const char *c = t; ok && *c != '\0'; c++)
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_' ||
+			    *c == '.' || (c != t && c[-1] != '.' && *c >= '0' && *c <= '9');
+		if (!ok)
+			config_error(p, v[CONFIG_OPT_BK_DRILL_TABLES].pos, "table '%.64s' is "
+			    "not a plain name like orders or public.orders (letters, digits, "
+			    "_ and one schema dot)", t);
+	}
+	b->checks = xcalloc(p->n_dcs > 0 ? p->n_dcs : 1, sizeof *b->checks);
+	for (size_t i = 0; i < p->n_dcs; i++) {
+		const struct config_val *cv = p->dcs[i].v;
+		struct config_drill_check *c = &b->checks[b->n_checks++];
+
+		c->name = config_strdup_or_null(config_str(cv, CONFIG_OPT_BK_DC_NAME));
+		c->sql = config_strdup_or_null(config_str(cv, CONFIG_OPT_BK_DC_SQL));
+		c->expect = xstrdup(config_str(cv, CONFIG_OPT_BK_DC_EXPECT));
+		c->line = p->dcs[i].pos.line;
+		c->col = p->dcs[i].pos.col;
+		if (c->name == NULL && !cv[CONFIG_OPT_BK_DC_NAME].bad)
+			config_error(p, p->dcs[i].pos, "drill check %zu has no 'name' (add "
+			    "name: NAME, shown in the drill's result)", p->dcs[i].index);
+		if (c->sql == NULL && !cv[CONFIG_OPT_BK_DC_SQL].bad)
+			config_error(p, p->dcs[i].pos, "drill check %zu has no 'sql' (add "
+			    "sql: 'select ...', a query returning one value)", p->dcs[i].index);
+	}
+}
+
 static void
 config_apply_logs(struct config_parse *p)
 {
@@ -1786,19 +2027,8 @@ config_apply_logs(struct config_parse *p)
 		ls->tz_offset_min = (int)config_num(v, CONFIG_OPT_LS_TZ);
 		ls->line = p->lss[i].pos.line;
 		ls->col = p->lss[i].pos.col;
-		if (v[CONFIG_OPT_LS_COMMAND].set) {
-			const char *cmd = v[CONFIG_OPT_LS_COMMAND].text;
-			size_t n = 1, k = 0;
-			char *copy = xstrdup(cmd), *tok, *save = NULL;
-
-			for (const char *c = cmd; *c != '\0'; c++)
-				n += *c == '\x1f';
-			ls->argv = xcalloc(n + 1, sizeof *ls->argv);
-			for (tok = strtok_r(copy, "\x1f", &save); tok != NULL;
-			    tok = strtok_r(NULL, "\x1f", &save))
-				ls->argv[k++] = xstrdup(tok);
-			free(copy);
-		}
+		if (v[CONFIG_OPT_LS_COMMAND].set)
+			ls->argv = config_words(v[CONFIG_OPT_LS_COMMAND].text, NULL);
 		if (ls->name == NULL && !v[CONFIG_OPT_LS_NAME].bad)
 			config_error(p, p->lss[i].pos, "log source %zu has no 'name' (add "
 			    "name: NAME, the tag shown in the logs pane)", p->lss[i].index);
@@ -1838,6 +2068,7 @@ config_apply(struct config_parse *p)
 	config_apply_datastore(p, &cfg->ds_redis, CONFIG_OPT_DS_REDIS,
 	    CONFIG_OPT_DS_REDIS_URL_ENV, CONFIG_OPT_DS_REDIS_INTERVAL);
 	config_apply_logs(p);
+	config_apply_backups(p);
 }
 
 static void
@@ -1859,6 +2090,9 @@ config_parse_free(struct config_parse *p)
 	for (i = 0; i < p->n_lss; i++)
 		config_vals_free(p->lss[i].v);
 	free(p->lss);
+	for (i = 0; i < p->n_dcs; i++)
+		config_vals_free(p->dcs[i].v);
+	free(p->dcs);
 	config_vals_free(p->root);
 	free(p->dir);
 }
@@ -1885,6 +2119,13 @@ config_init(struct config *cfg)
 	cfg->ds_redis.interval_ms = config_num(none, CONFIG_OPT_DS_REDIS_INTERVAL);
 	cfg->logs_max_memory = (size_t)config_num(none, CONFIG_OPT_LOGS_MAX_MEMORY) << 20;
 	cfg->logs_max_line = (size_t)config_num(none, CONFIG_OPT_LOGS_MAX_LINE) << 10;
+	cfg->backups.pgbr_bin = xstrdup(config_str(none, CONFIG_OPT_BK_PGBR_BIN));
+	cfg->backups.interval_ms = config_num(none, CONFIG_OPT_BK_PGBR_INTERVAL);
+	cfg->backups.max_age_ms = config_num(none, CONFIG_OPT_BK_PGBR_MAX_AGE);
+	cfg->backups.scratch = xstrdup(config_str(none, CONFIG_OPT_BK_DRILL_SCRATCH));
+	cfg->backups.pg_bin = xstrdup(config_str(none, CONFIG_OPT_BK_DRILL_PG_BIN));
+	cfg->backups.drill_url_env = xstrdup(config_str(none, CONFIG_OPT_BK_DRILL_URL_ENV));
+	cfg->backups.drill_timeout_ms = config_num(none, CONFIG_OPT_BK_DRILL_TIMEOUT);
 }
 
 void
@@ -1926,11 +2167,24 @@ config_fini(struct config *cfg)
 
 		free(ls->name);
 		free(ls->path);
-		for (size_t k = 0; ls->argv != NULL && ls->argv[k] != NULL; k++)
-			free(ls->argv[k]);
-		free(ls->argv);
+		config_words_free(ls->argv);
 	}
 	free(cfg->log_sources);
+	config_words_free(cfg->backups.wrapper);
+	free(cfg->backups.pgbr_bin);
+	free(cfg->backups.pgbr_config);
+	free(cfg->backups.stanza);
+	free(cfg->backups.scratch);
+	free(cfg->backups.pg_bin);
+	free(cfg->backups.drill_url_env);
+	config_words_free(cfg->backups.tables);
+	config_words_free(cfg->backups.smoke);
+	for (i = 0; i < cfg->backups.n_checks; i++) {
+		free(cfg->backups.checks[i].name);
+		free(cfg->backups.checks[i].sql);
+		free(cfg->backups.checks[i].expect);
+	}
+	free(cfg->backups.checks);
 	for (i = 0; i < cfg->n_bindings; i++) {
 		free(cfg->bindings[i].section);
 		free(cfg->bindings[i].key);
@@ -2212,6 +2466,67 @@ config_dump_datastores(FILE *out, const struct config *cfg)
 	}
 }
 
+/* "KEY: [a, b]" for a word list (NULL: "~"). */
+static void
+config_dump_words(FILE *out, int indent, int doc, enum config_opt id, char *const *w)
+{
+	const char *name = strrchr(config_options[id].name, '.');
+
+	name = name != NULL ? name + 1 : config_options[id].name;
+	if (doc)
+		config_dump_comment(out, indent, id);
+	fprintf(out, "%*s%s: ", indent, "", name);
+	if (w == NULL) {
+		fputs("~\n", out);
+		return;
+	}
+	fputc('[', out);
+	for (size_t k = 0; w[k] != NULL; k++) {
+		if (k > 0)
+			fputs(", ", out);
+		config_dump_quoted(out, w[k]);
+	}
+	fputs("]\n", out);
+}
+
+static void
+config_dump_backups(FILE *out, const struct config *cfg)
+{
+	const struct config_backups *b = &cfg->backups;
+
+	config_dump_comment(out, 0, CONFIG_OPT_BACKUPS);
+	if (!b->enabled) {
+		fputs("# backups: { pgbackrest: { stanza: main }, drill: { tables: [orders] } }\n",
+		    out);
+		return;
+	}
+	fputs("backups:\n", out);
+	config_dump_words(out, 2, 1, CONFIG_OPT_BK_WRAPPER, b->wrapper);
+	fputs("  pgbackrest:\n", out);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_PGBR_BIN, b->pgbr_bin);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_PGBR_CONFIG, b->pgbr_config);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_PGBR_STANZA, b->stanza);
+	config_dump_duration(out, 4, 1, CONFIG_OPT_BK_PGBR_INTERVAL, b->interval_ms);
+	config_dump_duration(out, 4, 1, CONFIG_OPT_BK_PGBR_MAX_AGE, b->max_age_ms);
+	fputs("  drill:\n", out);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_DRILL_SCRATCH, b->scratch);
+	config_dump_int(out, 4, 1, CONFIG_OPT_BK_DRILL_PORT, b->drill_port);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_DRILL_PG_BIN, b->pg_bin);
+	config_dump_str(out, 4, 1, CONFIG_OPT_BK_DRILL_URL_ENV, b->drill_url_env);
+	config_dump_words(out, 4, 1, CONFIG_OPT_BK_DRILL_TABLES, b->tables);
+	config_dump_comment(out, 4, CONFIG_OPT_BK_DRILL_CHECKS);
+	fprintf(out, "    checks:%s\n", b->n_checks == 0 ? " []" : "");
+	for (size_t i = 0; i < b->n_checks; i++) {
+		fputs("      - name: ", out);
+		config_dump_quoted(out, b->checks[i].name);
+		fputc('\n', out);
+		config_dump_str(out, 8, 0, CONFIG_OPT_BK_DC_SQL, b->checks[i].sql);
+		config_dump_str(out, 8, 0, CONFIG_OPT_BK_DC_EXPECT, b->checks[i].expect);
+	}
+	config_dump_words(out, 4, 1, CONFIG_OPT_BK_DRILL_SMOKE, b->smoke);
+	config_dump_duration(out, 4, 1, CONFIG_OPT_BK_DRILL_TIMEOUT, b->drill_timeout_ms);
+}
+
 static void
 config_dump_keys(FILE *out, const struct config *cfg)
 {
@@ -2297,6 +2612,7 @@ config_dump(const struct config *cfg, FILE *out)
 		config_dump_endpoint(out, &cfg->endpoints[i], i == 0);
 	config_dump_provider(out, cfg);
 	config_dump_datastores(out, cfg);
+	config_dump_backups(out, cfg);
 	config_dump_keys(out, cfg);
 }
 

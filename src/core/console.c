@@ -382,8 +382,8 @@ console_status_text(struct console *c, char *buf, size_t len)
 	n = c->o.store != NULL ? store_source_count(c->o.store) : 0;
 	for (i = 0; i < n && used < len; i++) {
 		src = store_source_at(c->o.store, i);
-		used += (size_t)snprintf(buf + used, len - used, "%s=%d:%s;", src->name,
-		    (int)src->state, src->detail);
+		used += (size_t)snprintf(buf + used, len - used, "%s=%d%s:%s;", src->name,
+		    (int)src->state, src->degraded ? "d" : "", src->detail);
 	}
 }
 
@@ -479,9 +479,12 @@ console_draw_status(struct console *c, struct canvas *cv)
 			[STORE_STATE_ERROR] = STYLE_STATE_ERROR,
 		};
 
+		const char *word = src->degraded && src->state == STORE_STATE_OK ? "degraded" :
+		    store_state_name(src->state);
+
 		x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s:", src->name);
-		x += canvas_textn(cv, 0, x, w - 7 - x, st[src->state],
-		    store_state_name(src->state), strlen(store_state_name(src->state)));
+		x += canvas_textn(cv, 0, x, w - 7 - x, src->degraded && src->state ==
+		    STORE_STATE_OK ? STYLE_HEALTH_DEGRADED : st[src->state], word, strlen(word));
 		if (src->detail[0] != '\0')
 			x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s",
 			    src->detail);

@@ -169,6 +169,8 @@ policy_verb(enum action a)
 	case ACTION_VAR_SET: return "Set";
 	case ACTION_VAR_DELETE: return "Delete";
 	case ACTION_PG_CANCEL: return "Send cancel";
+	case ACTION_BACKUP_TAKE: return "Back up";
+	case ACTION_BACKUP_DRILL: return "Run drill";
 	default: return NULL;
 	}
 }
@@ -305,6 +307,31 @@ policy_guard(const struct policy_req *r, struct policy_verdict *v)
 		policy_warn(v, "the statement fails with an error; an open transaction "
 		    "must be rolled back by its client");
 		break;
+	case ACTION_BACKUP_TAKE: {
+		const char *type = policy_empty(r->after) ? "full" : r->after;
+
+		if (strcmp(type, "full") != 0 && strcmp(type, "diff") != 0 &&
+		    strcmp(type, "incr") != 0)
+			return policy_refuse_v(v, "the backup type must be full, diff or incr "
+			    "(:backup incr)");
+		snprintf(v->title, sizeof v->title, "Take a %s backup of %.60s in %s",
+		    type, t, v->env);
+		policy_plan(v, "pgbackrest backup --type=%s of stanza %s", type, t);
+		if (r->before != NULL)
+			policy_plan(v, "newest now: %s", r->before);
+		policy_warn(v, "it reads %s of the server's data files: I/O load while it runs",
+		    strcmp(type, "full") == 0 ? "every one" : "the changed ones");
+		break;
+	}
+	case ACTION_BACKUP_DRILL:
+		snprintf(v->title, sizeof v->title, "Restore drill of %.60s of %.40s in %s",
+		    !policy_empty(r->after) ? r->after : "the newest backup", t, v->env);
+		policy_plan(v, "restore %s of stanza %s into a scratch directory",
+		    !policy_empty(r->after) ? r->after : "the newest backup", t);
+		policy_plan(v, "start a throw-away PostgreSQL on a loopback port, run the "
+		    "checks, then stop it and remove the directory");
+		policy_plan(v, "production's data directory and port are not touched");
+		break;
 	default:
 		return policy_refuse_v(v, "%s has no rule in the policy (a bug: every "
 		    "gated action needs one)", name);
@@ -354,6 +381,9 @@ policy_check(const struct policy *p, const struct policy_req *req,
 		v->confirm = v->protected_env ? POLICY_CONFIRM_TYPED : POLICY_CONFIRM_YESNO;
 	else
 		v->confirm = v->protected_env ? POLICY_CONFIRM_YESNO : POLICY_CONFIRM_NONE;
+	/* a drill changes nothing, but it runs a server for minutes: asked */
+	if (req->action == ACTION_BACKUP_DRILL && v->confirm == POLICY_CONFIRM_NONE)
+		v->confirm = POLICY_CONFIRM_YESNO;
 	if (v->confirm == POLICY_CONFIRM_NONE)
 		v->confirm_twice = 0;
 	v->decision = POLICY_ALLOW;

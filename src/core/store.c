@@ -137,6 +137,17 @@ store_subscribe(struct store *s, store_notify_fn *fn, void *ud)
 	s->n_subs++;
 }
 
+void
+store_unsubscribe(struct store *s, store_notify_fn *fn, void *ud)
+{
+	for (size_t i = 0; i < s->n_subs; i++)
+		if (s->subs[i].fn == fn && s->subs[i].ud == ud) {
+			memmove(&s->subs[i], &s->subs[i + 1], (s->n_subs - i - 1) * sizeof *s->subs);
+			s->n_subs--;
+			return;
+		}
+}
+
 static struct store_source *
 store_source_get(struct store *s, const char *name)
 {
@@ -181,6 +192,17 @@ store_source_set(struct store *s, const char *name, enum store_state st,
 	memcpy(src->error, clean, sizeof src->error);
 	if (changed)
 		store_notify(s, STORE_TOPIC_COUNT);
+}
+
+void
+store_source_degraded(struct store *s, const char *name, int degraded)
+{
+	struct store_source *src = store_source_get(s, name);
+
+	if (src->degraded == (degraded != 0))
+		return;
+	src->degraded = degraded != 0;
+	store_notify(s, STORE_TOPIC_COUNT);
 }
 
 void

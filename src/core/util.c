@@ -72,6 +72,48 @@ util_fmt_age(char *buf, size_t len, int64_t age_ms)
 		snprintf(buf, len, "%lldd", (long long)(s / 86400));
 }
 
+void
+util_fmt_bytes(char *buf, size_t len, int64_t b)
+{
+	static const char *const unit[] = { "kB", "MB", "GB", "TB", "PB" };
+	double x = (double)b;
+	size_t u = 0;
+
+	if (b < 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (b < 1024) {
+		snprintf(buf, len, "%lld B", (long long)b);
+		return;
+	}
+	x /= 1024;
+	while (x >= 1024 && u + 1 < ARRAY_LEN(unit)) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, len, x < 10 ? "%.1f %s" : "%.0f %s", x, unit[u]);
+}
+
+void
+util_fmt_duration(char *buf, size_t len, int64_t ms)
+{
+	int64_t s = ms / 1000;
+
+	if (ms < 1000)
+		snprintf(buf, len, "%lldms", (long long)ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+}
+
 int64_t
 util_age_next_change(int64_t age_ms)
 {

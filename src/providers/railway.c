@@ -1701,7 +1701,8 @@ rw_update_state(struct railway *rw, int fresh_ok)
 		enum rw_kind k = rw->err_kind[RW_HISTORY] != RW_FAIL_NONE ? RW_HISTORY : RW_VARS;
 
 		st = STORE_STATE_STALE;
-		snprintf(text, sizeof text, "%s: %s", rw_kind_label[k], rw->err_text[k]);
+		snprintf(text, sizeof text, "%s: %.*s", rw_kind_label[k], (int)(RW_ERR_LEN - 32),
+		    rw->err_text[k]);
 	}
 	/* OK is set again on every fresh snapshot: the store records it as
 	 * the last success, which is where a pane's age comes from. */
