@@ -76,6 +76,16 @@
 	_(BACKUP_DRILL, "drill",      "backups", "D", ACTION_F_AUDITED, \
 	    "Restore drill of the selected backup on a throw-away server " \
 	    "(:drill [LABEL | 'YYYY-MM-DD HH:MM:SS+00'])") \
+	_(BACKUP_RESTORE, "restore",  "backups", "R", ACTION_F_MUTATING, \
+	    "Restore the selected backup over the server itself: what was written " \
+	    "after it is lost (:restore [LABEL | 'YYYY-MM-DD HH:MM:SS+00'])") \
+	_(VOLUME_BACKUP, "volume-backup", "backups", "", ACTION_F_MUTATING, \
+	    "Back up the provider's volume of a service (:volume-backup [NAME])") \
+	_(VOLUME_RESTORE, "volume-restore", "backups", "", ACTION_F_MUTATING, \
+	    "Restore a volume backup: staged, then committed as a new deployment " \
+	    "(:volume-restore BACKUP-ID)") \
+	_(VOLUME_SCHEDULE, "volume-schedule", "backups", "", ACTION_F_MUTATING, \
+	    "Set the volume's backup schedule (:volume-schedule DAILY,WEEKLY | none)") \
 	_(DRILL_CANCEL, "drill-cancel", "backups", "", 0, \
 	    "Stop the running drill: its server is stopped and its directory removed") \
 	_(LOG_FOLLOW,  "follow",      "logs", "F", 0,               "Follow the newest log lines again") \

@@ -171,6 +171,10 @@ policy_verb(enum action a)
 	case ACTION_PG_CANCEL: return "Send cancel";
 	case ACTION_BACKUP_TAKE: return "Back up";
 	case ACTION_BACKUP_DRILL: return "Run drill";
+	case ACTION_BACKUP_RESTORE: return "Restore";
+	case ACTION_VOLUME_BACKUP: return "Back up";
+	case ACTION_VOLUME_RESTORE: return "Restore";
+	case ACTION_VOLUME_SCHEDULE: return "Schedule";
 	default: return NULL;
 	}
 }
@@ -323,6 +327,54 @@ policy_guard(const struct policy_req *r, struct policy_verdict *v)
 		    strcmp(type, "full") == 0 ? "every one" : "the changed ones");
 		break;
 	}
+	case ACTION_BACKUP_RESTORE: {
+		const char *what = !policy_empty(r->after) ? r->after : "the newest backup";
+
+		snprintf(v->title, sizeof v->title, "Restore %.60s over %.40s in %s", what, t,
+		    v->env);
+		policy_plan(v, "stop the PostgreSQL server of stanza %s", t);
+		policy_plan(v, "pgbackrest restore --delta of %s into its data directory", what);
+		policy_plan(v, "start it again; it recovers to that point and promotes");
+		if (r->before != NULL)
+			policy_plan(v, "now: %s", r->before);
+		policy_warn(v, "everything written after %s is lost", what);
+		policy_warn(v, "the server is down until the restore and recovery are done");
+		v->confirm_twice = 1;
+		snprintf(v->second, sizeof v->second, "Really overwrite %.30s in %.30s with %.50s? "
+		    "Every change written after it is lost.", t, v->env, what);
+		break;
+	}
+	case ACTION_VOLUME_BACKUP:
+		snprintf(v->title, sizeof v->title, "Back up the volume of %.60s in %s", t, v->env);
+		policy_plan(v, "create a backup of the volume of %s%s%s", t,
+		    !policy_empty(r->after) ? " named " : "", !policy_empty(r->after) ? r->after : "");
+		break;
+	case ACTION_VOLUME_RESTORE: {
+		/* target_id: the volume backup's id; after: it in words */
+		const char *what = !policy_empty(r->after) ? r->after : r->target_id;
+
+		if (policy_empty(r->target_id))
+			return policy_refuse_v(v, "no volume backup selected (:volume-restore "
+			    "BACKUP-ID)");
+		snprintf(v->title, sizeof v->title, "Restore the volume of %.60s in %s", t, v->env);
+		policy_plan(v, "stage the restore of volume backup %s, then commit it: %s "
+		    "redeploys on the restored volume", what, t);
+		if (r->before != NULL)
+			policy_plan(v, "now: %s", r->before);
+		policy_warn(v, "what was written to the volume after that backup is lost");
+		v->confirm_twice = 1;
+		snprintf(v->second, sizeof v->second, "Really replace the volume of %.40s in %.30s "
+		    "with backup %.50s?", t, v->env, what);
+		break;
+	}
+	case ACTION_VOLUME_SCHEDULE:
+		snprintf(v->title, sizeof v->title, "Set the volume backup schedule of %.60s in %s",
+		    t, v->env);
+		policy_plan(v, "%s: %s → %s", t, r->before != NULL ? r->before : "?",
+		    !policy_empty(r->after) ? r->after : "none");
+		if (policy_empty(r->after) || strcmp(r->after, "none") == 0)
+			policy_warn(v, "no scheduled backups of this volume from now on");
+		break;
 	case ACTION_BACKUP_DRILL:
 		snprintf(v->title, sizeof v->title, "Restore drill of %.60s of %.40s in %s",
 		    !policy_empty(r->after) ? r->after : "the newest backup", t, v->env);
