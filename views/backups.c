@@ -163,15 +163,19 @@ bk_draw_title(struct view *v, struct canvas *cv, int y)
 	}
 	x = canvas_printf(cv, y, 0, -1, STYLE_TITLE, " pgBackRest ");
 	x += canvas_printf(cv, y, x, -1, st, " %s ", label);
-	x += canvas_printf(cv, y, x, w - x, STYLE_DEFAULT, " %s", s->where);
-	if (s->info_ms > 0 && w - x > 16) {
+	if (s->info_ms > 0) {
 		int64_t a = v->now_ms - s->info_ms;
 		char t[48];
+		int tw;
 
 		util_fmt_age(age, sizeof age, a);
 		view_wake_at(v, v->now_ms + util_age_next_change(a));
-		snprintf(t, sizeof t, "%s %s ago ", stale ? "data" : "read", age);
+		snprintf(t, sizeof t, " %s %s ago ", stale ? "data" : "read", age);
+		tw = canvas_str_width(t, strlen(t));
+		canvas_printf(cv, y, x, w - x - tw, STYLE_DEFAULT, " %s", s->where);
 		canvas_text_right(cv, y, w, stale ? STYLE_STATE_STALE : STYLE_DIM, t);
+	} else {
+		canvas_printf(cv, y, x, w - x, STYLE_DEFAULT, " %s", s->where);
 	}
 	return stale;
 }
@@ -222,13 +226,16 @@ bk_draw_summary(struct view *v, struct canvas *cv, int y, int stale)
 			util_fmt_age(a, sizeof a, v->now_ms - s->last_archived_ms);
 		else
 			snprintf(a, sizeof a, "never");
+		if (failing) {
+			util_fmt_age(b, sizeof b, v->now_ms - s->last_failed_ms);
+			x += canvas_printf(cv, y, 1 + x, w - 2 - x, STYLE_HEALTH_DOWN, "FAILING "
+			    "(%s, %s ago) ", s->last_failed_wal, b);
+		}
 		x += canvas_printf(cv, y, 1 + x, w - 2 - x, body, "last %s %s%s · %lld archived · ",
 		    s->last_archived_wal[0] != '\0' ? s->last_archived_wal : "-", a,
 		    s->last_archived_ms > 0 ? " ago" : "", (long long)s->archived);
-		canvas_printf(cv, y, 1 + x, w - 2 - x, failing ? STYLE_HEALTH_DOWN :
-		    s->archive_failed > 0 ? STYLE_HEALTH_DEGRADED : body, failing ?
-		    "%lld failed, FAILING now (%s)" : "%lld failed", (long long)s->archive_failed,
-		    s->last_failed_wal);
+		canvas_printf(cv, y, 1 + x, w - 2 - x, s->archive_failed > 0 ?
+		    STYLE_HEALTH_DEGRADED : body, "%lld failed", (long long)s->archive_failed);
 	}
 	y++;
 	/* repositories */
@@ -238,8 +245,9 @@ bk_draw_summary(struct view *v, struct canvas *cv, int y, int stale)
 			const struct pgbr_repo *r = &s->stanza->repos[i];
 
 			x += canvas_printf(cv, y, 1 + x, w - 2 - x, r->status_code == 0 ? body :
-			    STYLE_HEALTH_DOWN, "%srepo%d %s", i > 0 ? " · " : "", r->key,
-			    r->status_code == 0 ? "ok" : r->status_message);
+			    STYLE_HEALTH_DOWN, "%srepo%d %.*s", i > 0 ? " · " : "", r->key,
+			    (int)strcspn(r->status_message, "\n"), r->status_code == 0 ? "ok" :
+			    r->status_message);
 		}
 		if (s->stanza->n_archives > 0) {
 			const struct pgbr_archive *ar = &s->stanza->archives[0];
@@ -264,12 +272,13 @@ bk_draw_list(struct view *v, struct canvas *cv, int y, int rows, int stale)
 	int x;
 
 	x = view_col(cv, y, 1, 2, STYLE_HEADER, "", 0);
-	x = view_col(cv, y, x, wide ? 36 : 26, STYLE_HEADER, "BACKUP", 0);
+	x = view_col(cv, y, x, wide ? 36 : 33, STYLE_HEADER, "BACKUP", 0);
 	x = view_col(cv, y, x, 4, STYLE_HEADER, "TYPE", 0);
-	x = view_col(cv, y, x, 19, STYLE_HEADER, "FINISHED (UTC)", 0);
-	x = view_col(cv, y, x, 7, STYLE_HEADER, "TOOK", 1);
-	x = view_col(cv, y, x, 8, STYLE_HEADER, "SIZE", 1);
-	x = view_col(cv, y, x, 8, STYLE_HEADER, "STORED", 1);
+	x = view_col(cv, y, x, wide ? 19 : 11, STYLE_HEADER, wide ? "FINISHED (UTC)" : "END (UTC)",
+	    0);
+	x = view_col(cv, y, x, wide ? 7 : 5, STYLE_HEADER, "TOOK", 1);
+	x = view_col(cv, y, x, wide ? 8 : 7, STYLE_HEADER, "SIZE", 1);
+	x = view_col(cv, y, x, wide ? 8 : 7, STYLE_HEADER, "STORED", 1);
 	if (wide) {
 		x = view_col(cv, y, x, 5, STYLE_HEADER, "REPO", 1);
 		view_col(cv, y, x, w - x - 1, STYLE_HEADER, "LSN", 0);
@@ -291,16 +300,21 @@ bk_draw_list(struct view *v, struct canvas *cv, int y, int rows, int stale)
 		if (sel)
 			canvas_fill(cv, y, 0, 1, w, STYLE_SELECTED);
 		bk_fmt_time(a, sizeof a, b->stop);
+		if (!wide && strlen(a) == 19) {
+			memmove(a, a + 5, 11);	/* "2026-11-23 17:38:02" -> "11-23 17:38" */
+			a[11] = '\0';
+		}
 		util_fmt_duration(d, sizeof d, (b->stop - b->start) * 1000);
 		util_fmt_bytes(sz, sizeof sz, b->size);
 		util_fmt_bytes(rs, sizeof rs, b->repo_delta >= 0 ? b->repo_delta : b->repo_size);
 		x = view_col(cv, y, 1, 2, st, sel ? canvas_glyph(cv, CANVAS_GLYPH_ARROW) : "", 0);
-		x = view_col(cv, y, x, wide ? 36 : 26, st, b->label, 0);
+		x = view_col(cv, y, x, wide ? 36 : 33, st, b->label, 0);
 		x = view_col(cv, y, x, 4, st, pgbr_type_name(b->type), 0);
-		x = view_col(cv, y, x, 19, st, a, 0);
-		x = view_col(cv, y, x, 7, st, d, 1);
-		x = view_col(cv, y, x, 8, st, sz, 1);
-		x = view_col(cv, y, x, 8, b->error && !sel ? STYLE_HEALTH_DOWN : st, rs, 1);
+		x = view_col(cv, y, x, wide ? 19 : 11, st, a, 0);
+		x = view_col(cv, y, x, wide ? 7 : 5, st, d, 1);
+		x = view_col(cv, y, x, wide ? 8 : 7, st, sz, 1);
+		x = view_col(cv, y, x, wide ? 8 : 7, b->error && !sel ? STYLE_HEALTH_DOWN : st, rs,
+		    1);
 		if (wide) {
 			char repo[8], lsn[72];
 
@@ -329,7 +343,7 @@ bk_draw_job(struct view *v, struct canvas *cv, int y)
 		view_wake_at(v, v->now_ms + 1000);
 		x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, "Backup %s ", j->type);
 		if (j->pct >= 0) {
-			int bw = w - x - 30 > 40 ? 40 : w - x - 30;
+			int bw = w - x - 44 > 40 ? 40 : w - x - 44;
 
 			bk_bar(cv, y, 1 + x, bw, j->pct);
 			x += bw > 0 ? bw + 1 : 0;
@@ -382,7 +396,11 @@ bk_draw_drills(struct view *v, struct canvas *cv, int y, int rows)
 		x = view_col(cv, y, x, 9, passed ? STYLE_HEALTH_OK : STYLE_HEALTH_DOWN,
 		    r->verdict, 0);
 		if (passed) {
-			util_fmt_duration(b, sizeof b, r->rto_ms);
+			/* seconds matter for an RTO: one decimal under a minute */
+			if (r->rto_ms >= 0 && r->rto_ms < 60000)
+				snprintf(b, sizeof b, "%.1fs", (double)r->rto_ms / 1000.0);
+			else
+				util_fmt_duration(b, sizeof b, r->rto_ms);
 			util_fmt_duration(c, sizeof c, r->rpo_ms >= 0 ? r->rpo_ms : 0);
 			x += canvas_printf(cv, y, x, w - 1 - x, STYLE_DEFAULT, "RTO %-7s RPO %-7s ", b,
 			    r->rpo_ms >= 0 ? c : "?");
