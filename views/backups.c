@@ -8,7 +8,9 @@
  * (its phases with their durations) and the drill history.  Old data is
  * drawn dimmed with its age, never as fresh.
  *
- * C creates a backup (:backup incr), D runs a restore drill of the selected
+ * C creates a backup (:backup incr), R restores the selected one over the
+ * server itself (typed confirmation and a second one), D runs a restore
+ * drill of the selected
  * backup (:drill LABEL or :drill 'YYYY-MM-DD HH:MM:SS+00' for a point in
  * time), each through the policy like every action; drill-cancel stops a
  * running drill.
@@ -341,7 +343,10 @@ bk_draw_job(struct view *v, struct canvas *cv, int y)
 	util_fmt_duration(el, sizeof el, (j->active ? v->now_ms : j->ended_ms) - j->started_ms);
 	if (j->active) {
 		view_wake_at(v, v->now_ms + 1000);
-		x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, "Backup %s ", j->type);
+		if (strcmp(j->type, "restore") == 0)
+			x = canvas_printf(cv, y, 1, -1, STYLE_HEALTH_DEGRADED, "Restore in place ");
+		else
+			x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, "Backup %s ", j->type);
 		if (j->pct >= 0) {
 			int bw = w - x - 44 > 40 ? 40 : w - x - 44;
 
@@ -351,7 +356,8 @@ bk_draw_job(struct view *v, struct canvas *cv, int y)
 		}
 		canvas_printf(cv, y, 1 + x, w - 2 - x, STYLE_DIM, "  %s elapsed · %s", el, j->words);
 	} else {
-		x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, "Last backup ");
+		x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, strcmp(j->type, "restore") == 0 ?
+		    "Last restore " : "Last backup ");
 		canvas_printf(cv, y, 1 + x, w - 2 - x, j->ok ? STYLE_HEALTH_OK : STYLE_HEALTH_DOWN,
 		    "%s (%s)", j->words, el);
 	}
@@ -496,6 +502,9 @@ bk_answered(void *ud, const struct console_request_result *r)
 	j->ticket = *r->ticket;
 	if (j->action == ACTION_BACKUP_TAKE)
 		rc = backups_take(j->host->backups, j->type, bk_job_done, j, &e);
+	else if (j->action == ACTION_BACKUP_RESTORE)
+		rc = backups_restore(j->host->backups, j->label[0] != '\0' ? j->label : NULL,
+		    j->target[0] != '\0' ? j->target : NULL, bk_job_done, j, &e);
 	else
 		rc = backups_drill(j->host->backups, j->label[0] != '\0' ? j->label : NULL,
 		    j->target[0] != '\0' ? j->target : NULL, NULL, bk_job_done, j, &e);
@@ -507,6 +516,7 @@ bk_answered(void *ud, const struct console_request_result *r)
 		return;
 	}
 	bk_say(j->host, 0, j->action == ACTION_BACKUP_TAKE ? "backup: started" :
+	    j->action == ACTION_BACKUP_RESTORE ? "restore: started (the server goes down)" :
 	    "drill: started (its phases show in the pane)");
 }
 
@@ -557,6 +567,11 @@ bk_request(struct view *v, enum action a, const char *arg)
 		} else if (sel != NULL) {
 			util_strlcpy(j->label, sel->label, sizeof j->label);
 		}
+		if (a == ACTION_BACKUP_RESTORE && newest != NULL) {
+			snprintf(before, sizeof before, "the server runs; newest backup %s",
+			    newest->label);
+			q.before = before;
+		}
 		if (j->target[0] != '\0')
 			snprintf(after, sizeof after, "point in time %s", j->target);
 		else
@@ -580,6 +595,7 @@ bk_view_key(struct view *v, enum action a, const struct key_event *ev)
 	switch (a) {
 	case ACTION_BACKUP_TAKE:
 	case ACTION_BACKUP_DRILL:
+	case ACTION_BACKUP_RESTORE:
 		bk_request(v, a, ev != NULL ? ev->arg : NULL);
 		return 1;
 	case ACTION_DRILL_CANCEL:
@@ -614,7 +630,8 @@ bk_view_badge(struct view *v, char *buf, size_t len, int *is_bad)
 		snprintf(buf, len, "info failed");
 		*is_bad = 1;
 	} else if (s->job.active) {
-		snprintf(buf, len, "backup %.0f%%", s->job.pct < 0 ? 0 : s->job.pct);
+		snprintf(buf, len, "%s %.0f%%", strcmp(s->job.type, "restore") == 0 ? "restore" :
+		    "backup", s->job.pct < 0 ? 0 : s->job.pct);
 	} else if (s->drill.active) {
 		snprintf(buf, len, "drill");
 	} else if (s->degraded) {

@@ -3,6 +3,7 @@
  *   signalbox backup [info] [--json]
  *   signalbox backup take [full|diff|incr] [--yes ...]
  *   signalbox backup drill [LABEL | 'YYYY-MM-DD HH:MM:SS+00'] [--json] [--yes ...]
+ *   signalbox backup restore [LABEL | TIME] --yes --confirm-twice ...
  *
  * Each runs the backups source (backups.h) on its own loop, with the
  * PostgreSQL source when datastores.postgres is configured (for the
@@ -28,7 +29,7 @@ enum backup_cmd_exit {
 	BACKUP_CMD_INTERRUPTED = 130,
 };
 
-enum backup_cmd_verb { BACKUP_CMD_INFO, BACKUP_CMD_TAKE, BACKUP_CMD_DRILL };
+enum backup_cmd_verb { BACKUP_CMD_INFO, BACKUP_CMD_TAKE, BACKUP_CMD_DRILL, BACKUP_CMD_RESTORE };
 
 struct backup_cmd_opts {
 	const char *config_path;	/* -c, or NULL */
@@ -38,6 +39,7 @@ struct backup_cmd_opts {
 	enum backup_cmd_verb verb;
 	const char *arg;		/* take: the type; drill: a label or a time */
 	int yes;
+	int confirm_twice;		/* restore's second confirmation */
 	const char *reason, *confirm_env;
 };
 

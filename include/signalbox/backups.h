@@ -70,12 +70,12 @@ struct backups_drill_rec {
 	char reason[200];	/* why it failed, "" when it passed */
 };
 
-/* A backup taken from the console. */
+/* A backup taken, or a restore in place run, from the console. */
 struct backups_job {
 	int active;		/* running now */
 	int finished;		/* one ran since start: ok and words say how */
 	int ok;
-	char type[8];		/* "full", "diff", "incr" */
+	char type[8];		/* "full", "diff", "incr", or "restore" (in place) */
 	int64_t started_ms, ended_ms;	/* wall ms */
 	double pct;		/* files copied, 0..100; -1 unknown */
 	char words[200];	/* "backing up" / "done: 20261123-101500F_20261123-110000I" /
@@ -161,6 +161,17 @@ int backups_take(struct backups *b, const char *type, backups_done_fn *done, voi
 typedef void backups_drill_result_fn(const struct drill_result *r, void *ud);
 int backups_drill(struct backups *b, const char *label, const char *target,
     backups_drill_result_fn *result_fn, backups_done_fn *done, void *ud, struct err *e);
+
+/* Restore backup LABEL (NULL = newest) or point in time TARGET over the
+ * server itself: backups.restore.stop, `pgbackrest restore --delta`,
+ * backups.restore.start, each through the wrapper, one after the other;
+ * the job's words say which runs.  Only after policy_redeem.  -1 and E
+ * when a backup, a restore or a drill runs, or backups.restore is not
+ * configured; otherwise DONE runs once.  When the restore fails the server
+ * is started again anyway (on what the data directory holds) and the words
+ * say so. */
+int backups_restore(struct backups *b, const char *label, const char *target,
+    backups_done_fn *done, void *ud, struct err *e);
 
 /* Stop the running drill (verdict CANCELLED; its server is stopped and its
  * directory removed). */

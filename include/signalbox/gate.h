@@ -19,7 +19,8 @@ struct policy_ticket;
 
 struct gate_flags {
 	int yes;			/* --yes */
-	int confirm_zero;		/* --confirm-zero */
+	int confirm_zero;		/* the second confirmation was given */
+	const char *second_flag;	/* its flag in hints; NULL = "--confirm-zero" */
 	const char *confirm_env;	/* --confirm-env, or NULL */
 	const char *reason;		/* --reason, or NULL */
 };

@@ -16,7 +16,11 @@
 #   - archiving broken (archive_command = false) turns the pane and the
 #     status bar DEGRADED with the reason; mended, it is OK again;
 #   - `signalbox backup info --json` reports the backups, the exact
-#     system-id and the PITR window; the console quits 0, no sanitizer report.
+#     system-id and the PITR window;
+#   - restore in place of the backup (typed confirmation, then a second one
+#     saying what is lost): the server is stopped, restored and started,
+#     the table created after the backup is gone, audited; the console
+#     quits 0, no sanitizer report.
 #
 # Needs SIGNALBOX_BIN (set by CTest).
 . "$(dirname "$0")/lib.sh"
@@ -156,6 +160,29 @@ check "the system-id is exact ($sysid)" jq -e --arg s "$sysid" '.system_id == $s
 check "both full backups are listed" jq -e '[.backups[] | select(.type == "full")] | length >= 2' \
 	"$SANDBOX_RUN_DIR/info.json"
 check "the PITR window is valid" jq -e '.pitr.valid and .pitr.latest_from_archiver' "$SANDBOX_RUN_DIR/info.json"
+
+# ---- restore in place: the server goes back to the backup -------------------------------------
+check "bk_wal exists before the restore" psql_app -c "select count(*) from bk_wal"
+pm_before=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null)
+keys g R
+check "the restore asks, saying what is lost" on_screen 5 "Restore $label over main in production"
+check "the dialog warns" on_screen 5 "everything written after $label is lost"
+confirm_typed "backups test: restore in place"
+check "a second confirmation says what is lost" on_screen 5 'Really overwrite main in production'
+sleep 0.4
+keys Tab Enter
+check "the restore runs, shown in the pane" on_screen 20 'Restore in place'
+check "the status line says it is done" on_screen 240 "restore done: $label, the server is up"
+eventually 30 "production answers again" psql_app -c "select 1"
+check "the server was restarted (new postmaster)" \
+	bash -c '[[ $(head -n 1 "$0/postmaster.pid") != "$1" ]]' "$PG_DATA" "$pm_before"
+check "what was written after the backup is gone (bk_wal)" \
+	bash -c '! psql "$0" -X -At -c "select 1 from bk_wal" >/dev/null 2>&1' "$DATABASE_URL"
+check "the rows are those of the backup ($before)" test "$(counts)" = "$before"
+check "audit: restore allowed with the reason" \
+	audit_has '.action == "restore" and .result == "allowed" and .reason == "backups test: restore in place"'
+check "audit: restore ok" audit_has '.action == "restore" and .result == "ok"'
+check "Postgres OK again in the Data pane's source" on_screen 60 'postgres:ok'
 
 code=$(tui_quit)
 check "the console quits with 0" test "$code" = 0

@@ -22,7 +22,7 @@
 
 #define BC_WAIT_MS 30000	/* for the first info and the first Postgres poll */
 
-enum { BCO_JSON = 256, BCO_REASON, BCO_CONFIRM_ENV };
+enum { BCO_JSON = 256, BCO_REASON, BCO_CONFIRM_ENV, BCO_CONFIRM_TWICE };
 
 static const struct option bc_longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -33,6 +33,7 @@ static const struct option bc_longopts[] = {
 	{ "json", no_argument, NULL, BCO_JSON },
 	{ "reason", required_argument, NULL, BCO_REASON },
 	{ "confirm-env", required_argument, NULL, BCO_CONFIRM_ENV },
+	{ "confirm-twice", no_argument, NULL, BCO_CONFIRM_TWICE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -48,12 +49,15 @@ bc_help(FILE *out)
 	fputs("usage: signalbox backup [info] [--json]\n"
 	    "       signalbox backup take [full|diff|incr] [--yes]\n"
 	    "       signalbox backup drill [LABEL | 'YYYY-MM-DD HH:MM:SS+00'] [--json] [--yes]\n"
+	    "       signalbox backup restore [LABEL | 'YYYY-MM-DD HH:MM:SS+00'] --yes --confirm-twice\n"
 	    "\n"
 	    "  info    the backups, the PITR window, the archiver and the drills;\n"
 	    "          exit 1 when degraded\n"
 	    "  take    take a pgBackRest backup (full by default)\n"
 	    "  drill   restore a backup (the newest by default) or a point in time on a\n"
 	    "          throw-away server, check it, remove it; exit 1 unless PASSED\n"
+	    "  restore restore a backup or a point in time over the server itself: it is\n"
+	    "          stopped, restored (--delta) and started; what came after is lost\n"
 	    "\n"
 	    "  -c, --config FILE       configuration (backups: in signalbox.yml(5))\n"
 	    "  -v, --log FILE          diagnostics\n"
@@ -61,6 +65,7 @@ bc_help(FILE *out)
 	    "  -y, --yes               confirm (nothing is asked interactively)\n"
 	    "      --reason TEXT       why; required in a protected environment, audited\n"
 	    "      --confirm-env NAME  the protected environment's name, typed\n"
+	    "      --confirm-twice     the second confirmation restore asks for\n"
 	    "      --json              JSON on standard output\n", out);
 }
 
@@ -81,6 +86,7 @@ backup_cmd_parse(struct backup_cmd_opts *o, int argc, char *argv[])
 		case BCO_JSON: o->json = 1; break;
 		case BCO_REASON: o->reason = optarg; break;
 		case BCO_CONFIRM_ENV: o->confirm_env = optarg; break;
+		case BCO_CONFIRM_TWICE: o->confirm_twice = 1; break;
 		default: bc_help(stderr); return 2;
 		}
 	}
@@ -93,9 +99,11 @@ backup_cmd_parse(struct backup_cmd_opts *o, int argc, char *argv[])
 			o->verb = BACKUP_CMD_TAKE;
 		else if (strcmp(verb, "drill") == 0)
 			o->verb = BACKUP_CMD_DRILL;
+		else if (strcmp(verb, "restore") == 0)
+			o->verb = BACKUP_CMD_RESTORE;
 		else {
 			fprintf(stderr, "signalbox backup: unknown command '%s' (info, take, "
-			    "drill)\n", verb);
+			    "drill, restore)\n", verb);
 			return 2;
 		}
 	}
@@ -393,13 +401,16 @@ bc_act(struct bc *c)
 			c->req.before = before;
 		}
 	} else {
-		c->req.action = ACTION_BACKUP_DRILL;
+		c->req.action = c->o->verb == BACKUP_CMD_RESTORE ? ACTION_BACKUP_RESTORE :
+		    ACTION_BACKUP_DRILL;
 		snprintf(after, sizeof after, "%s", c->o->arg != NULL ? c->o->arg :
 		    "the newest backup");
 		c->req.after = after;
 	}
 	memset(&f, 0, sizeof f);
 	f.yes = c->o->yes;
+	f.confirm_zero = c->o->confirm_twice;
+	f.second_flag = "--confirm-twice";
 	f.confirm_env = c->o->confirm_env;
 	f.reason = c->o->reason;
 	if (gate_submit(c->policy, &c->req, &f, &c->ticket, why, sizeof why) != 0) {
@@ -420,8 +431,12 @@ bc_act(struct bc *c)
 		const char *a = c->o->arg;
 		int is_time = a != NULL && strlen(a) >= 16 && a[4] == '-' && a[7] == '-';
 
-		rc = backups_drill(c->bk, a != NULL && !is_time ? a : NULL, is_time ? a : NULL,
-		    bc_drill_result, bc_drill_done, c, &e);
+		if (c->o->verb == BACKUP_CMD_RESTORE)
+			rc = backups_restore(c->bk, a != NULL && !is_time ? a : NULL,
+			    is_time ? a : NULL, bc_take_done, c, &e);
+		else
+			rc = backups_drill(c->bk, a != NULL && !is_time ? a : NULL,
+			    is_time ? a : NULL, bc_drill_result, bc_drill_done, c, &e);
 	}
 	if (rc != 0) {
 		policy_done(c->policy, &c->ticket, 0, e.msg, NULL);

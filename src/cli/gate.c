@@ -11,6 +11,7 @@ static void
 gate_missing(const struct gate_flags *o, const struct policy_verdict *v, char *buf, size_t len)
 {
 	const char *r = o->reason;
+	const char *second = o->second_flag != NULL ? o->second_flag : "--confirm-zero";
 	int blank_reason, typed_ok, yes_ok;
 
 	while (r != NULL && isspace((unsigned char)*r))
@@ -22,14 +23,16 @@ gate_missing(const struct gate_flags *o, const struct policy_verdict *v, char *b
 	buf[0] = '\0';
 	if (!typed_ok)
 		snprintf(buf, len, "%s is a protected environment: confirm with --yes "
-		    "--confirm-env %s --reason TEXT%s", v->env, v->env,
-		    v->confirm_twice && !o->confirm_zero ? " --confirm-zero" : "");
+		    "--confirm-env %s --reason TEXT%s%s", v->env, v->env,
+		    v->confirm_twice && !o->confirm_zero ? " " : "",
+		    v->confirm_twice && !o->confirm_zero ? second : "");
 	else if (!yes_ok)
-		snprintf(buf, len, "confirm with --yes%s: nothing is asked interactively",
-		    v->confirm_twice && !o->confirm_zero ? " --confirm-zero" : "");
+		snprintf(buf, len, "confirm with --yes%s%s: nothing is asked interactively",
+		    v->confirm_twice && !o->confirm_zero ? " " : "",
+		    v->confirm_twice && !o->confirm_zero ? second : "");
 	else if (v->confirm_twice && !o->confirm_zero)
-		snprintf(buf, len, "%s Confirm it a second time with --confirm-zero",
-		    v->second[0] != '\0' ? v->second : "This needs a second confirmation.");
+		snprintf(buf, len, "%s Confirm it a second time with %s",
+		    v->second[0] != '\0' ? v->second : "This needs a second confirmation.", second);
 }
 
 int

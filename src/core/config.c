@@ -246,6 +246,16 @@ enum {
 	    60000, 31536000000LL, NULL, 0, \
 	    "The newest backup may be this old before the pane and the status " \
 	    "bar say DEGRADED.") \
+	_(BK_RESTORE, "backups.restore", MAP, "{}", 0, 0, NULL, 0, \
+	    "Restore in place (the restore key): how the server is stopped and " \
+	    "started, a mapping of the options below; without both the pane " \
+	    "refuses to restore over the server.") \
+	_(BK_RESTORE_STOP, "backups.restore.stop", LIST, NULL, 0, 0, NULL, 0, \
+	    "Command that stops the server and returns when it is down, as a " \
+	    "list ([systemctl, stop, postgresql@15-main]).") \
+	_(BK_RESTORE_START, "backups.restore.start", LIST, NULL, 0, 0, NULL, 0, \
+	    "Command that starts the server and returns when it accepts " \
+	    "connections, as a list ([systemctl, start, postgresql@15-main]).") \
 	_(BK_DRILL, "backups.drill", MAP, "{}", 0, 0, NULL, 0, \
 	    "Restore drills: a mapping of the options below.") \
 	_(BK_DRILL_SCRATCH, "backups.drill.scratch", STRING, "/var/tmp", 0, 0, \
@@ -1570,20 +1580,30 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 		case CONFIG_OPT_BK_DRILL_SMOKE:
 			config_parse_words(p, val, kat, "smoke", "[./smoke-test.sh]", &v[id]);
 			break;
+		case CONFIG_OPT_BK_RESTORE_STOP:
+		case CONFIG_OPT_BK_RESTORE_START:
+			config_parse_words(p, val, kat, key, id == CONFIG_OPT_BK_RESTORE_STOP ?
+			    "[systemctl, stop, postgresql@15-main]" :
+			    "[systemctl, start, postgresql@15-main]", &v[id]);
+			break;
 		case CONFIG_OPT_BK_DRILL_CHECKS:
 			config_parse_drill_checks(p, val, kat);
 			break;
 		case CONFIG_OPT_BACKUPS:
 		case CONFIG_OPT_BK_PGBR:
-		case CONFIG_OPT_BK_DRILL: {
+		case CONFIG_OPT_BK_DRILL:
+		case CONFIG_OPT_BK_RESTORE: {
 			static const char *const pre[] = { "backups.", "backups.pgbackrest.",
-			    "backups.drill." };
-			static const char *const lab[] = { "'backups'", "'pgbackrest'", "'drill'" };
+			    "backups.drill.", "backups.restore." };
+			static const char *const lab[] = { "'backups'", "'pgbackrest'", "'drill'",
+			    "'restore'" };
 			static const char *const ex[] = {
 				"{ pgbackrest: { stanza: main }, drill: { tables: [orders] } }",
 				"{ config: /etc/pgbackrest/pgbackrest.conf, stanza: main }",
-				"{ scratch: /var/tmp, tables: [orders] }" };
-			int k = id == CONFIG_OPT_BACKUPS ? 0 : id == CONFIG_OPT_BK_PGBR ? 1 : 2;
+				"{ scratch: /var/tmp, tables: [orders] }",
+				"{ stop: [systemctl, stop, pg], start: [systemctl, start, pg] }" };
+			int k = id == CONFIG_OPT_BACKUPS ? 0 : id == CONFIG_OPT_BK_PGBR ? 1 :
+			    id == CONFIG_OPT_BK_DRILL ? 2 : 3;
 
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, key, ex[k]) == 0) {
 				v[id].set = 1;
@@ -1965,6 +1985,13 @@ config_apply_backups(struct config_parse *p)
 	b->smoke = config_words(v[CONFIG_OPT_BK_DRILL_SMOKE].set ?
 	    v[CONFIG_OPT_BK_DRILL_SMOKE].text : NULL, NULL);
 	b->drill_timeout_ms = config_num(v, CONFIG_OPT_BK_DRILL_TIMEOUT);
+	b->restore_stop = config_words(v[CONFIG_OPT_BK_RESTORE_STOP].set ?
+	    v[CONFIG_OPT_BK_RESTORE_STOP].text : NULL, NULL);
+	b->restore_start = config_words(v[CONFIG_OPT_BK_RESTORE_START].set ?
+	    v[CONFIG_OPT_BK_RESTORE_START].text : NULL, NULL);
+	if ((b->restore_stop == NULL) != (b->restore_start == NULL))
+		config_error(p, v[CONFIG_OPT_BK_RESTORE].pos, "'restore' needs both 'stop' and "
+		    "'start' (the commands that stop and start the server)");
 	if (b->enabled && b->stanza == NULL && !v[CONFIG_OPT_BK_PGBR_STANZA].bad)
 		config_error(p, v[CONFIG_OPT_BACKUPS].pos, "'backups' needs "
 		    "pgbackrest: { stanza: NAME } (the stanza of this server in the "
@@ -2179,6 +2206,8 @@ config_fini(struct config *cfg)
 	free(cfg->backups.drill_url_env);
 	config_words_free(cfg->backups.tables);
 	config_words_free(cfg->backups.smoke);
+	config_words_free(cfg->backups.restore_stop);
+	config_words_free(cfg->backups.restore_start);
 	for (i = 0; i < cfg->backups.n_checks; i++) {
 		free(cfg->backups.checks[i].name);
 		free(cfg->backups.checks[i].sql);
@@ -2525,6 +2554,9 @@ config_dump_backups(FILE *out, const struct config *cfg)
 	}
 	config_dump_words(out, 4, 1, CONFIG_OPT_BK_DRILL_SMOKE, b->smoke);
 	config_dump_duration(out, 4, 1, CONFIG_OPT_BK_DRILL_TIMEOUT, b->drill_timeout_ms);
+	fputs("  restore:\n", out);
+	config_dump_words(out, 4, 1, CONFIG_OPT_BK_RESTORE_STOP, b->restore_stop);
+	config_dump_words(out, 4, 1, CONFIG_OPT_BK_RESTORE_START, b->restore_start);
 }
 
 static void

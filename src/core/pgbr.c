@@ -881,6 +881,7 @@ static const char *const progress_verbs[] = {
 	"backup file ",
 	"match file from prior backup ",
 	"checksum resumed file ",
+	"restore file ",		/* restore --log-level-console=detail */
 };
 
 /* Find NEEDLE (NUL-terminated) in S (LEN bytes); offset or -1. */

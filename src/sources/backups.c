@@ -75,6 +75,9 @@ struct backups {
 	int take_ok;
 	char take_words[200];
 
+	/* restore in place (take_* fields: stage 1 stop, 2 restore, 3 start, 4 done) */
+	char restore_label[64], restore_target[40], restore_what[72];
+
 	/* production, for the references (only with drill tables) */
 	struct pg *prod;
 
@@ -784,8 +787,8 @@ backups_take(struct backups *b, const char *type, backups_done_fn *done, void *u
 		return err_set(e, ERR_INVALID, "backup type must be full, diff or incr, not "
 		    "'%.20s'", type != NULL ? type : "");
 	if (b->job.active)
-		return err_set(e, ERR_INVALID, "a %s backup is already running (started "
-		    "by this console)", b->job.type);
+		return err_set(e, ERR_INVALID, "a %s is already running (started by this "
+		    "console)", strcmp(b->job.type, "restore") == 0 ? "restore" : "backup");
 	memset(&b->job, 0, sizeof b->job);
 	b->job.active = 1;
 	util_strlcpy(b->job.type, type, sizeof b->job.type);
@@ -800,6 +803,170 @@ backups_take(struct backups *b, const char *type, backups_done_fn *done, void *u
 	memset(b->after, 0, sizeof b->after);
 	backups_publish(b);
 	backups_refs_read(b, 1);
+	return 0;
+}
+
+/* ---- restore in place ----------------------------------------------------- */
+
+static void backups_restore_step(struct backups *b);
+
+static void
+backups_restore_exit(struct proc *p, const struct proc_exit *ex, void *ud)
+{
+	struct backups *b = ud;
+	char why[200];
+
+	(void)p;
+	proc_free(&b->take_proc);
+	if (b->freeing)
+		return;
+	if (ex->status != 0) {
+		util_strlcpy(why, b->take_err[0] != '\0' ? b->take_err : ex->words, sizeof why);
+		if (b->take_stage == 1) {
+			/* the server may still run: nothing was touched */
+			snprintf(b->take_words, sizeof b->take_words, "restore failed: stopping "
+			    "the server: %.150s", why);
+			b->take_ok = 0;
+			b->take_stage = 4;
+		} else if (b->take_stage == 2) {
+			snprintf(b->take_words, sizeof b->take_words, "restore failed: %.120s "
+			    "(the server is started again on what its directory holds)", why);
+			b->take_ok = 0;
+			b->take_stage = 3;	/* start it anyway */
+			backups_restore_step(b);
+			return;
+		} else {
+			if (b->take_ok)
+				snprintf(b->take_words, sizeof b->take_words, "restored, but the "
+				    "server did not start: %.150s", why);
+			else
+				snprintf(b->take_words + strlen(b->take_words),
+				    sizeof b->take_words - strlen(b->take_words),
+				    "; it did not start either");
+			b->take_ok = 0;
+			b->take_stage = 4;
+		}
+	} else {
+		b->take_stage++;
+	}
+	b->take_err[0] = '\0';
+	backups_restore_step(b);
+}
+
+/* Run the command of the current stage, or finish. */
+static void
+backups_restore_step(struct backups *b)
+{
+	static const struct proc_cbs cbs = { backups_take_line, backups_restore_exit };
+	const struct config_backups *bc = b->bc;
+	const char *extra[12];
+	char *cfg = NULL, *stanza = NULL, *set = NULL, *tgt = NULL;
+	const char **av = NULL, *prog = NULL;
+	size_t n = 0;
+	struct proc_opts o;
+	struct err e;
+
+	if (b->take_stage == 4) {
+		b->take_stage = 0;
+		b->job.active = 0;
+		b->job.finished = 1;
+		b->job.ok = b->take_ok;
+		b->job.ended_ms = util_wall_ms();
+		if (b->take_ok)
+			snprintf(b->take_words, sizeof b->take_words, "restore done: %s, the "
+			    "server is up", b->restore_what);
+		util_strlcpy(b->job.words, b->take_words, sizeof b->job.words);
+		backups_publish(b);
+		if (b->take_done != NULL)
+			b->take_done(b->take_ok, b->take_words, b->take_ud);
+		backups_info_run(b);
+		return;
+	}
+	if (b->take_stage == 1) {
+		prog = bc->restore_stop[0];
+		for (size_t i = 1; bc->restore_stop[i] != NULL && n < 11; i++)
+			extra[n++] = bc->restore_stop[i];
+		util_strlcpy(b->job.words, "stopping the server", sizeof b->job.words);
+	} else if (b->take_stage == 2) {
+		prog = bc->pgbr_bin;
+		if (bc->pgbr_config != NULL)
+			extra[n++] = cfg = xasprintf("--config=%s", bc->pgbr_config);
+		extra[n++] = stanza = xasprintf("--stanza=%s", bc->stanza);
+		extra[n++] = "--delta";
+		if (b->restore_label[0] != '\0')
+			extra[n++] = set = xasprintf("--set=%s", b->restore_label);
+		if (b->restore_target[0] != '\0') {
+			extra[n++] = "--type=time";
+			extra[n++] = tgt = xasprintf("--target=%s", b->restore_target);
+		} else {
+			extra[n++] = "--type=immediate";
+		}
+		extra[n++] = "--target-action=promote";
+		extra[n++] = "--log-level-console=detail";
+		extra[n++] = "restore";
+		b->job.pct = 0;
+		snprintf(b->job.words, sizeof b->job.words, "restoring %s", b->restore_what);
+	} else {
+		prog = bc->restore_start[0];
+		for (size_t i = 1; bc->restore_start[i] != NULL && n < 11; i++)
+			extra[n++] = bc->restore_start[i];
+		util_strlcpy(b->job.words, "starting the server", sizeof b->job.words);
+	}
+	av = backups_argv(b, prog, extra, n);
+	memset(&o, 0, sizeof o);
+	memset(&e, 0, sizeof e);
+	o.argv = av;
+	o.timeout_ms = BACKUPS_TAKE_TIMEOUT_MS;
+	diag_log(DIAG_INFO, "backups: restore in place: %s", b->job.words);
+	b->take_proc = proc_start(b->loop, &o, &cbs, b, &e);
+	free(av);
+	free(cfg);
+	free(stanza);
+	free(set);
+	free(tgt);
+	if (b->take_proc == NULL) {
+		struct proc_exit ex;
+
+		memset(&ex, 0, sizeof ex);
+		ex.status = 127;
+		ex.words = e.msg;
+		util_strlcpy(b->take_err, e.msg, sizeof b->take_err);
+		backups_restore_exit(NULL, &ex, b);
+		return;
+	}
+	backups_publish(b);
+}
+
+int
+backups_restore(struct backups *b, const char *label, const char *target,
+    backups_done_fn *done, void *ud, struct err *e)
+{
+	if (b->bc->restore_stop == NULL || b->bc->restore_start == NULL)
+		return err_set(e, ERR_INVALID, "restore in place needs backups.restore.stop and "
+		    ".start: the commands that stop and start this server");
+	if (b->job.active)
+		return err_set(e, ERR_INVALID, "a %s is running (started by this console)",
+		    b->job.type);
+	if (b->drill != NULL)
+		return err_set(e, ERR_INVALID, "a drill is running: wait for it or cancel it");
+	memset(&b->job, 0, sizeof b->job);
+	b->job.active = 1;
+	util_strlcpy(b->job.type, "restore", sizeof b->job.type);
+	b->job.started_ms = util_wall_ms();
+	b->job.pct = -1;
+	util_strlcpy(b->restore_label, label != NULL ? label : "", sizeof b->restore_label);
+	util_strlcpy(b->restore_target, target != NULL ? target : "", sizeof b->restore_target);
+	if (target != NULL)
+		snprintf(b->restore_what, sizeof b->restore_what, "%.40s", target);
+	else
+		snprintf(b->restore_what, sizeof b->restore_what, "%.63s",
+		    label != NULL ? label : "the newest backup");
+	b->take_done = done;
+	b->take_ud = ud;
+	b->take_err[0] = '\0';
+	b->take_ok = 1;
+	b->take_stage = 1;
+	backups_restore_step(b);
 	return 0;
 }
 
@@ -942,6 +1109,8 @@ backups_drill(struct backups *b, const char *label, const char *target,
 
 	if (b->drill != NULL)
 		return err_set(e, ERR_INVALID, "a drill is already running");
+	if (b->job.active && strcmp(b->job.type, "restore") == 0)
+		return err_set(e, ERR_INVALID, "a restore in place is running");
 	if (url == NULL || *url == '\0')
 		return err_set(e, ERR_INVALID, "the drill needs production's connection "
 		    "string in $%s (backups.drill.url_env): its user, password and "
