@@ -27,7 +27,7 @@
 /* Debian's libcurl pulls in GnuTLS (through libldap and librtmp), and
  * GnuTLS initialises itself from a library constructor in every process
  * that maps it: 0.6-0.9 MiB of resident pages (its tables, p11-kit, nettle)
- * and ~0.5 ms before main, for a library this program never calls (curl
+ * and ~1.5 ms before main, for a library this program never calls (curl
  * speaks TLS through OpenSSL; requests are limited to http and https).
  * The constructor asks this weak symbol first (gnutls lib/global.c, the
  * in-program form of GNUTLS_NO_IMPLICIT_INIT=1); libldap and librtmp call
