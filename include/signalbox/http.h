@@ -49,7 +49,8 @@ struct http_resp {
  * to are valid only during the callback; copy what you keep. */
 typedef void http_done_fn(const struct http_resp *resp, void *ud);
 
-/* Create a client on LOOP.  -1/NULL and E on failure. */
+/* Create a client on LOOP; NULL and E on failure.  libcurl itself starts with
+ * the first request (a failure there is that request's error). */
 struct http *http_new(uv_loop_t *loop, struct err *e);
 
 /* Cancel every request (their callbacks are not called) and free *HP.  The

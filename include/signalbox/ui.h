@@ -43,7 +43,9 @@ struct ui *ui_new(const struct ui_opts *opts, struct err *e);
 const struct console_ui *ui_console_ops(struct ui *u);
 
 /* Show C, redraw when S changes; QUIT(UD) runs when the user quits or a
- * terminating signal arrives. */
+ * terminating signal arrives.  The first frame is drawn as soon as the loop
+ * runs, before any timer started after this call: attach first, then start
+ * the sources, and the first frame shows their initial states. */
 void ui_attach(struct ui *u, struct console *c, struct store *s, ui_quit_fn *quit,
     void *ud);
 

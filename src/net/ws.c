@@ -51,8 +51,9 @@ struct ws_vhost {
 struct ws_ctx {
 	uv_loop_t *loop;
 	struct lws_context *lws;
-	struct lws_vhost *vh_default;
-	struct ws_vhost *vhosts;	/* one per distinct ca_file */
+	struct lws_vhost *vh_plain;	/* ws://: no client TLS at all */
+	struct lws_vhost *vh_tls;	/* wss:// with the system CAs, on first use */
+	struct ws_vhost *vhosts;	/* wss:// per distinct ca_file, on first use */
 	int nvhosts;
 	struct ws_conn *conns;
 	uv_timer_t defer;		/* deferred shutdown */
@@ -592,8 +593,13 @@ ws_ctx_new(uv_loop_t *loop, struct err *e)
 		    "the libuv plugin installed? apt-get install libwebsockets-evlib-uv)");
 		return NULL;
 	}
-	info.vhost_name = "default";
-	if ((ctx->vh_default = lws_create_vhost(ctx->lws, &info)) == NULL) {
+	/* ws:// needs no client TLS context: a TLS vhost reads every system
+	 * CA certificate (about 240 M instructions, most of the console's
+	 * start-up), so those are made by vhost_for on the first wss://. */
+	info.vhost_name = "plain";
+	info.options &= ~(uint64_t)LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	if ((ctx->vh_plain = lws_create_vhost(ctx->lws, &info)) == NULL) {
 		err_set(e, ERR_INTERNAL, "cannot create the WebSocket client vhost");
 		ctx->shut = 1;
 		ctx_destroy_first(ctx);
@@ -607,16 +613,26 @@ ws_ctx_new(uv_loop_t *loop, struct err *e)
 	return ctx;
 }
 
-/* The vhost whose client TLS trusts CA_FILE, created on first use. */
+/* The vhost for a connection: the plain one for ws://; for wss:// the one
+ * whose client TLS trusts the system CAs (and CA_FILE when given), created
+ * on first use. */
 static struct lws_vhost *
-vhost_for(struct ws_ctx *ctx, const char *ca_file)
+vhost_for(struct ws_ctx *ctx, int tls, const char *ca_file)
 {
 	struct lws_context_creation_info info;
 	struct ws_vhost *v;
 	char name[32];
 
-	if (ca_file == NULL)
-		return ctx->vh_default;
+	if (!tls)
+		return ctx->vh_plain;
+	if (ca_file == NULL) {
+		if (ctx->vh_tls == NULL) {
+			vhost_info(ctx, &info);
+			info.vhost_name = "tls";
+			ctx->vh_tls = lws_create_vhost(ctx->lws, &info);
+		}
+		return ctx->vh_tls;
+	}
 	for (v = ctx->vhosts; v != NULL; v = v->next)
 		if (strcmp(v->ca_file, ca_file) == 0)
 			return v->vh;
@@ -757,11 +773,15 @@ ws_connect(struct ws_ctx *ctx, const struct ws_opts *opts,
 		}
 		fclose(f);
 	}
-	if ((vh = vhost_for(ctx, opts->ca_file)) == NULL) {
+	if ((vh = vhost_for(ctx, c->tls, opts->ca_file)) == NULL) {
 		char msg[512];
 
-		snprintf(msg, sizeof msg, "%s: cannot use CA file %s", c->url,
-		    opts->ca_file);
+		if (opts->ca_file != NULL)
+			snprintf(msg, sizeof msg, "%s: cannot use CA file %s", c->url,
+			    opts->ca_file);
+		else
+			snprintf(msg, sizeof msg, "%s: cannot set up TLS with the "
+			    "system CA certificates", c->url);
 		conn_fail_later(c, msg);
 		return c;
 	}

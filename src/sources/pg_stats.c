@@ -369,7 +369,8 @@ struct pg_stats {
 	struct store *store;
 	struct pg *pg;
 	int64_t interval_ms;
-	struct loop_timer *timer;
+	struct loop_timer *timer;	/* the connect (0 ms after start), then each poll */
+	int connect_due;		/* started, the connection not yet asked for */
 	int step;			/* statement in flight, -1 = none */
 	struct pg_stats_data *building;
 	const struct pg_stats_data *last;
@@ -486,8 +487,15 @@ pg_stats_poll(struct pg_stats *s)
 static void
 pg_stats_timer_cb(struct loop_timer *t, void *ud)
 {
+	struct pg_stats *s = ud;
+
 	(void)t;
-	pg_stats_poll(ud);
+	if (s->connect_due) {
+		s->connect_due = 0;
+		pg_start(s->pg);
+		return;
+	}
+	pg_stats_poll(s);
 }
 
 static void
@@ -560,15 +568,22 @@ pg_stats_start(struct pg_stats *s)
 	pg_stats_publish(s);
 	if (s->pg == NULL)
 		return;
-	pg_start(s->pg);
-	loop_timer_start(s->timer, (uint64_t)s->interval_ms, (uint64_t)s->interval_ms);
+	/* connect from the loop: the connect may resolve a host name (blocking),
+	 * and the console's first frame, drawn first, shows CONNECTING */
+	s->connect_due = 1;
+	loop_timer_start(s->timer, 0, (uint64_t)s->interval_ms);
 }
 
 void
 pg_stats_poll_now(struct pg_stats *s)
 {
-	if (s != NULL)
-		pg_stats_poll(s);
+	if (s == NULL)
+		return;
+	if (s->connect_due) {
+		s->connect_due = 0;
+		pg_start(s->pg);
+	}
+	pg_stats_poll(s);
 }
 
 static void

@@ -318,7 +318,8 @@ struct redis_stats {
 	struct store *store;
 	struct redis *redis;
 	int64_t interval_ms;
-	struct loop_timer *timer;
+	struct loop_timer *timer;	/* the connect (0 ms after start), then each poll */
+	int connect_due;		/* started, the connection not yet asked for */
 	int polling;			/* replies still expected */
 	int poll_failed;
 	char poll_error[256];
@@ -440,8 +441,15 @@ redis_stats_poll(struct redis_stats *s)
 static void
 redis_stats_timer_cb(struct loop_timer *t, void *ud)
 {
+	struct redis_stats *s = ud;
+
 	(void)t;
-	redis_stats_poll(ud);
+	if (s->connect_due) {
+		s->connect_due = 0;
+		redis_start(s->redis);
+		return;
+	}
+	redis_stats_poll(s);
 }
 
 static void
@@ -515,15 +523,22 @@ redis_stats_start(struct redis_stats *s)
 	redis_stats_publish(s);
 	if (s->redis == NULL)
 		return;
-	redis_start(s->redis);
-	loop_timer_start(s->timer, (uint64_t)s->interval_ms, (uint64_t)s->interval_ms);
+	/* connect from the loop: the connect may resolve a host name (blocking),
+	 * and the console's first frame, drawn first, shows CONNECTING */
+	s->connect_due = 1;
+	loop_timer_start(s->timer, 0, (uint64_t)s->interval_ms);
 }
 
 void
 redis_stats_poll_now(struct redis_stats *s)
 {
-	if (s != NULL)
-		redis_stats_poll(s);
+	if (s == NULL)
+		return;
+	if (s->connect_due) {
+		s->connect_due = 0;
+		redis_start(s->redis);
+	}
+	redis_stats_poll(s);
 }
 
 void

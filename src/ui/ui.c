@@ -537,6 +537,12 @@ ui_attach(struct ui *u, struct console *c, struct store *s, ui_quit_fn *quit, vo
 	console_resize(c, COLS, LINES);
 	ui_clock_cb(u->clock_timer, u);
 	ui_mark(u);
+	/* The first frame comes from a 0 ms timer started here, before the
+	 * caller starts its sources: it is then the first thing the loop does
+	 * (timers due at once run in the order they were started), ahead of the
+	 * sources' own 0 ms work (the first checks, TLS handshakes), and the poll
+	 * phase cannot hold it back. */
+	loop_timer_start(u->frame_timer, 0, 0);
 }
 
 void
