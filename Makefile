@@ -73,6 +73,7 @@ bench: deps build
 	bench/api_budget.sh
 	bench/logs.sh
 	bench/logs_storm.sh
+	bench/backups.sh
 
 # The key list between the BEGIN KEYS / END KEYS markers of signalbox(1)
 # comes from the action table (tests/docs_check.sh fails when it is stale).

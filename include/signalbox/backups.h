@@ -129,7 +129,7 @@ struct backups;
 struct backups *backups_new(uv_loop_t *loop, const struct config *cfg, struct store *store,
     const char *audit_path, struct err *e);
 
-/* Start polling (the first info at once). */
+/* Start polling: the first info runs from the loop, right after. */
 void backups_start(struct backups *b);
 
 /* Kill what runs and free *BP (NULL-safe).  A drill still running is

@@ -80,6 +80,7 @@ struct backups {
 
 	/* production, for the references (only with drill tables) */
 	struct pg *prod;
+	int prod_started;
 
 	/* a drill */
 	struct drill *drill;
@@ -428,8 +429,14 @@ backups_info_run(struct backups *b)
 static void
 backups_poll_cb(struct loop_timer *t, void *ud)
 {
+	struct backups *b = ud;
+
 	(void)t;
-	backups_info_run(ud);
+	if (b->prod != NULL && !b->prod_started) {
+		b->prod_started = 1;
+		pg_start(b->prod);
+	}
+	backups_info_run(b);
 }
 
 void
@@ -1308,10 +1315,10 @@ backups_start(struct backups *b)
 {
 	if (b == NULL)
 		return;
-	if (b->prod != NULL)
-		pg_start(b->prod);
 	backups_publish(b);
-	backups_info_run(b);
+	/* the first info and the connection start from the loop: the first
+	 * frame comes before them */
+	loop_timer_start(b->poll_timer, 0, 0);
 }
 
 int
