@@ -140,6 +140,9 @@ void backups_free(struct backups **bp);
 /* Run pgbackrest info now. */
 void backups_refresh(struct backups *b);
 
+/* A restore in place is running (teardown waits for it: never cut off). */
+int backups_restoring(const struct backups *b);
+
 /* A drill is running (teardown cancels it and waits for 0). */
 int backups_busy(const struct backups *b);
 

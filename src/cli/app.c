@@ -65,7 +65,16 @@ app_teardown_cb(struct loop_timer *t, void *ud)
 	struct app *a = ud;
 
 	(void)t;
-	/* a drill's throw-away server is stopped and removed before we go */
+	/* a drill's throw-away server is stopped and removed before we go; a
+	 * restore in place is never cut off half-way (the server would stay
+	 * down on a half-restored directory): it is waited for */
+	if (backups_restoring(a->backups)) {
+		if (a->drill_waits++ == 0 && a->console != NULL)
+			console_message(a->console, 1, "a restore in place is running: quitting "
+			    "when it is done…");
+		loop_timer_start(a->quit_timer, 200, 0);
+		return;
+	}
 	if (backups_busy(a->backups) && a->drill_waits < 600) {
 		if (a->drill_waits++ == 0) {
 			backups_drill_cancel(a->backups);

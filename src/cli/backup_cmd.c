@@ -526,11 +526,14 @@ bc_signal_cb(uv_signal_t *h, int sig)
 		backups_drill_cancel(c->bk);
 		return;
 	}
-	if (!c->started)
-		bc_stop(c, BACKUP_CMD_INTERRUPTED);
-	/* a backup being taken: pgbackrest is stopped when we free it */
-	else
-		bc_stop(c, BACKUP_CMD_INTERRUPTED);
+	if (c->started && backups_restoring(c->bk)) {
+		fprintf(stderr, "signalbox: a restore in place is not cut off half-way: "
+		    "waiting for it to finish\n");
+		return;
+	}
+	/* not started, or a backup being taken: pgbackrest is stopped when we
+	 * free it */
+	bc_stop(c, BACKUP_CMD_INTERRUPTED);
 }
 
 static void

@@ -1322,6 +1322,12 @@ backups_start(struct backups *b)
 }
 
 int
+backups_restoring(const struct backups *b)
+{
+	return b != NULL && b->job.active && strcmp(b->job.type, "restore") == 0;
+}
+
+int
 backups_busy(const struct backups *b)
 {
 	return b != NULL && b->drill != NULL;
