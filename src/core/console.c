@@ -421,28 +421,72 @@ console_update(struct console *c, int64_t now_ms)
 
 /* --- drawing -------------------------------------------------------------- */
 
+#define CONSOLE_MAX_VIEWS 16	/* tabs drawn; the registry has fewer panes */
+
+/* Tab I's label at shrink LEVEL (see console_draw_tabs). */
+static void
+console_tab_label(char *buf, size_t len, size_t i, const char *title, int level)
+{
+	if (level <= 1)
+		snprintf(buf, len, " %zu %s ", i + 1, title);
+	else if (level == 2)
+		snprintf(buf, len, " %zu %.3s", i + 1, title);
+	else
+		snprintf(buf, len, " %zu", i + 1);
+}
+
 static void
 console_draw_tabs(struct console *c, struct canvas *cv)
 {
-	int x = 0, w = canvas_width(cv);
-	size_t i;
+	int x = 0, w = canvas_width(cv), full = 0, level;
+	char badges[CONSOLE_MAX_VIEWS][64];
+	int bads[CONSOLE_MAX_VIEWS];
+	size_t i, n = c->n_views < CONSOLE_MAX_VIEWS ? c->n_views : CONSOLE_MAX_VIEWS;
 
 	canvas_clear(cv, STYLE_TAB);
 	console_tabs_text(c, c->tabs_text, sizeof c->tabs_text);
-	for (i = 0; i < c->n_views && x < w; i++) {
+	for (i = 0; i < n; i++) {
 		struct view *v = c->views[i];
-		enum style_id st = i == c->active ? STYLE_TAB_ACTIVE : STYLE_TAB;
-		char badge[64] = "", label[96];
-		int bad = 0;
 
+		badges[i][0] = '\0';
+		bads[i] = 0;
 		if (v->ops->badge != NULL)
-			v->ops->badge(v, badge, sizeof badge, &bad);
-		snprintf(label, sizeof label, " %zu %s ", i + 1, v->ops->title);
-		x += canvas_text(cv, 0, x, st, label);
-		if (badge[0] != '\0') {
-			x += canvas_printf(cv, 0, x, -1, bad ? STYLE_HEALTH_DOWN : STYLE_DIM,
-			    "(%s)", badge);
+			v->ops->badge(v, badges[i], sizeof badges[i], &bads[i]);
+	}
+	/* When the strip does not fit, the tabs in the back shrink so that the
+	 * one in front always shows whole: level 1 drops their quiet badges,
+	 * level 2 cuts their titles to three letters, level 3 leaves them their
+	 * number; a bad badge stays as a '!' from level 2 on. */
+	for (level = 0; level < 4; level++) {
+		full = 0;
+		for (i = 0; i < n; i++) {
+			int front = i == c->active;
+			char label[96];
+
+			console_tab_label(label, sizeof label, i, c->views[i]->ops->title,
+			    front ? 0 : level);
+			full += canvas_str_width(label, strlen(label)) + 1;
+			if (badges[i][0] != '\0' && (front || level == 0 || (level == 1 && bads[i])))
+				full += canvas_str_width(badges[i], strlen(badges[i])) + 2;
+			else if (!front && level >= 2 && bads[i])
+				full++;
 		}
+		if (full <= w)
+			break;
+	}
+	for (i = 0; i < n && x < w; i++) {
+		struct view *v = c->views[i];
+		int front = i == c->active;
+		enum style_id st = front ? STYLE_TAB_ACTIVE : STYLE_TAB;
+		char label[96];
+
+		console_tab_label(label, sizeof label, i, v->ops->title, front ? 0 : level);
+		x += canvas_text(cv, 0, x, st, label);
+		if (!front && level >= 2 && bads[i])
+			x += canvas_text(cv, 0, x, STYLE_HEALTH_DOWN, "!");
+		else if (badges[i][0] != '\0' && (front || level == 0 || (level == 1 && bads[i])))
+			x += canvas_printf(cv, 0, x, -1, bads[i] ? STYLE_HEALTH_DOWN : STYLE_DIM,
+			    "(%s)", badges[i]);
 		if (x < w)
 			x += canvas_text(cv, 0, x, STYLE_TAB, " ");
 	}
