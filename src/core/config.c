@@ -1385,20 +1385,22 @@ config_unknown_key(struct config_parse *p, struct config_pos at,
 	}
 }
 
-/* Mapping MAP holds the options under PREFIX ("health."); LABEL names it in
- * messages ("'health'", NULL at the top). */
+/* A list of mappings (logs.sources, backups.drill.checks): each item's
+ * options under PREFIX into a new element of *ARR.  KEY names the list and
+ * WHAT an item in messages ("log source 2"); EXAMPLE shows one item. */
 static void
-config_parse_log_sources(struct config_parse *p, struct fy_node *vn,
-    struct config_pos kat)
+config_parse_items(struct config_parse *p, struct fy_node *vn, struct config_pos kat,
+    const char *key, const char *what_item, const char *example, const char *prefix,
+    struct config_ep_raw **arr, size_t *n)
 {
-	struct config_ep_raw *ls;
+	struct config_ep_raw *it_raw;
 	struct fy_node *item;
-	char label[96], what[96];
+	char label[96], what[96], ex[160];
 	void *it = NULL;
 	size_t i = 0;
 
-	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "sources",
-	    "- { name: app, file: /var/log/app.log }") != 0)
+	snprintf(ex, sizeof ex, "- %s", example);
+	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, key, ex) != 0)
 		return;
 	while ((item = fy_node_sequence_iterate(vn, &it)) != NULL) {
 		struct config_pos at = config_pos_of(item, kat);
@@ -1406,52 +1408,17 @@ config_parse_log_sources(struct config_parse *p, struct fy_node *vn,
 		i++;
 		if (!fy_node_is_mapping(item)) {
 			config_describe(item, what, sizeof what);
-			config_error(p, at, "log source %zu must be a mapping like "
-			    "{ name: app, file: /var/log/app.log }, got %s", i, what);
+			config_error(p, at, "%s %zu must be a mapping like %s, got %s", what_item,
+			    i, example, what);
 			continue;
 		}
-		p->lss = xreallocarray(p->lss, p->n_lss + 1, sizeof *p->lss);
-		ls = &p->lss[p->n_lss++];
-		memset(ls, 0, sizeof *ls);
-		ls->index = i;
-		ls->pos = at;
-		snprintf(label, sizeof label, "log source %zu", i);
-		config_parse_options(p, item, at, "logs.sources[].", label, ls->v);
-	}
-}
-
-/* backups.drill.checks: a list of { name, sql, expect }. */
-static void
-config_parse_drill_checks(struct config_parse *p, struct fy_node *vn,
-    struct config_pos kat)
-{
-	struct config_ep_raw *dc;
-	struct fy_node *item;
-	char label[96], what[96];
-	void *it = NULL;
-	size_t i = 0;
-
-	if (config_check_kind(p, vn, kat, FYNT_SEQUENCE, "checks",
-	    "- { name: orders-present, sql: 'select count(*) > 0 from orders' }") != 0)
-		return;
-	while ((item = fy_node_sequence_iterate(vn, &it)) != NULL) {
-		struct config_pos at = config_pos_of(item, kat);
-
-		i++;
-		if (!fy_node_is_mapping(item)) {
-			config_describe(item, what, sizeof what);
-			config_error(p, at, "drill check %zu must be a mapping like "
-			    "{ name: orders-present, sql: 'select count(*) > 0 from "
-			    "orders' }, got %s", i, what);
-			continue;
-		}
-		p->dcs = xreallocarray(p->dcs, p->n_dcs + 1, sizeof *p->dcs);
-		dc = &p->dcs[p->n_dcs++];
-		memset(dc, 0, sizeof *dc);
-		dc->index = i;
-		dc->pos = at;
-		snprintf(label, sizeof label, "drill check %zu", i);
-		config_parse_options(p, item, at, "backups.drill.checks[].", label, dc->v);
+		*arr = xreallocarray(*arr, *n + 1, sizeof **arr);
+		it_raw = &(*arr)[(*n)++];
+		memset(it_raw, 0, sizeof *it_raw);
+		it_raw->index = i;
+		it_raw->pos = at;
+		snprintf(label, sizeof label, "%s %zu", what_item, i);
+		config_parse_options(p, item, at, prefix, label, it_raw->v);
 	}
 }
 
@@ -1563,7 +1530,9 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 				config_parse_options(p, val, kat, "logs.", "'logs'", v);
 			break;
 		case CONFIG_OPT_LOGS_SOURCES:
-			config_parse_log_sources(p, val, kat);
+			config_parse_items(p, val, kat, "sources", "log source",
+			    "{ name: app, file: /var/log/app.log }", "logs.sources[].", &p->lss,
+			    &p->n_lss);
 			break;
 		case CONFIG_OPT_LS_COMMAND:
 			config_parse_words(p, val, kat, "command", "[journalctl, -f, -u, api]",
@@ -1587,7 +1556,9 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 			    "[systemctl, start, postgresql@15-main]", &v[id]);
 			break;
 		case CONFIG_OPT_BK_DRILL_CHECKS:
-			config_parse_drill_checks(p, val, kat);
+			config_parse_items(p, val, kat, "checks", "drill check",
+			    "{ name: orders-present, sql: 'select count(*) > 0 from orders' }",
+			    "backups.drill.checks[].", &p->dcs, &p->n_dcs);
 			break;
 		case CONFIG_OPT_BACKUPS:
 		case CONFIG_OPT_BK_PGBR:
