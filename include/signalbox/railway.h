@@ -481,4 +481,152 @@ int64_t railway_governor_ms(int64_t base_ms, long limit, long remaining);
 
 #define RAILWAY_RESERVE 10	/* requests always kept for user actions */
 
+/* --- volumes and their backups ------------------------------------------------
+ * A service's volume (its instance in the environment), the provider's
+ * backups of it and their schedule: Railway's volume backups (in the
+ * sandbox, real pgBackRest backups of the database).  Nothing here is
+ * published in the store: a caller asks with railway_volumes_list and gets
+ * one immutable answer.  Creating and restoring a backup are workflows on
+ * the provider's side; the functions below follow them (workflowStatus
+ * every second).  Implemented in src/providers/railway_volumes.c. */
+
+/* Backup schedule kinds (VolumeInstanceBackupScheduleKind), as bits. */
+enum railway_schedule_kind {
+	RAILWAY_SCHEDULE_DAILY = 1 << 0,
+	RAILWAY_SCHEDULE_WEEKLY = 1 << 1,
+	RAILWAY_SCHEDULE_MONTHLY = 1 << 2,
+};
+
+#define RAILWAY_SCHEDULE_ALL 7u
+#define RAILWAY_VOLUME_MAX_BACKUPS 1000	/* backups kept from one reply (the newest) */
+
+/* "DAILY,WEEKLY" (in that order) for the bits of KINDS, "none" for 0, into
+ * BUF. */
+void railway_schedule_format(unsigned kinds, char *buf, size_t len);
+
+/* KINDS from TEXT: kind names separated by commas, any case and order
+ * ("weekly,DAILY"), or "none".  -1 and E for anything else. */
+int railway_schedule_parse(const char *text, unsigned *kinds, struct err *e);
+
+/* One backup.  Strings are sanitised and never NULL ("" when absent). */
+struct railway_volume_backup {
+	char *id;		/* pass it to railway_volume_backup_restore */
+	char *external_id;	/* the provider's own name (the pgBackRest label in the sandbox) */
+	char *name;		/* "" when unnamed */
+	char *schedule_id;	/* the schedule that made it, "" = taken by hand */
+	char *creator_id;	/* "" when unknown */
+	int64_t created_ms;	/* epoch ms, 0 = unknown */
+	int64_t expires_ms;	/* epoch ms, 0 = kept until deleted (or unknown) */
+	int64_t used_mb;	/* MB of its own, -1 = unknown */
+	int64_t referenced_mb;	/* MB it references, -1 = unknown */
+	int64_t volume_mb;	/* size of the volume it was taken of, -1 = unknown */
+};
+
+/* One schedule entry. */
+struct railway_volume_schedule {
+	char *id;
+	enum railway_schedule_kind kind;
+	char *name;		/* "Daily" */
+	char *cron;		/* "0 0 * * *" or "" */
+	int64_t retention_s;	/* how long its backups are kept, -1 = unknown */
+	int64_t created_ms;
+};
+
+/* A service's volume, its backups and its schedule.  Immutable and
+ * reference-counted: the callback's reference ends when it returns; take
+ * one with railway_volumes_ref to keep it (a pane until its next fetch). */
+struct railway_volumes {
+	int refs;
+	char *service_id;
+	char *service_name;	/* from the latest project snapshot, else "" */
+	char *environment_id;
+	char *instance_id;	/* the volume instance: "" when the service has no volume */
+	char *volume_id, *volume_name;
+	char *mount_path;	/* "/var/lib/postgresql/data" */
+	char *state;		/* "READY", "RESTORING", ... or "" */
+	char *region;		/* or "" */
+	double used_mb;		/* currentSizeMB, -1 = unknown */
+	int64_t size_mb;	/* the volume's size, -1 = unknown */
+	struct railway_volume_backup *backups;	/* newest first */
+	size_t n_backups;
+	size_t n_dropped;	/* backups left out: malformed, or beyond RAILWAY_VOLUME_MAX_BACKUPS */
+	struct railway_volume_schedule *schedules;	/* DAILY, WEEKLY, MONTHLY order */
+	size_t n_schedules;
+	unsigned schedule_kinds;	/* the bits of the schedules */
+	int64_t fetched_ms;	/* wall ms of the answer */
+};
+
+void railway_volumes_ref(struct railway_volumes *v);
+void railway_volumes_unref(struct railway_volumes *v);	/* NULL-safe */
+
+/* The answer to railway_volumes_list: V (never NULL without ERROR) or
+ * ERROR in words (sanitised; V NULL).  A service without a volume is an
+ * answer, not an error: V->instance_id is "". */
+typedef void railway_volumes_fn(struct railway_volumes *v, const char *error, void *ud);
+
+/* Fetch the volume of SERVICE_ID in RW's environment (volumeInstances), then
+ * its backups and schedule (volumeInstanceBackupList and
+ * volumeInstanceBackupScheduleList, one request): two reads through the
+ * action queue (429 waits; the poll governor does not slow them).  DONE
+ * runs exactly once, later, from the loop, unless railway_volumes_forget
+ * drops it; railway_stop makes it run with an error.  -1 and E (DONE does
+ * not run) when RW has no environment yet or SERVICE_ID is empty.  A reply
+ * with a missing list, wrong types or a list over RAILWAY_VOLUME_MAX_BACKUPS
+ * is answered with an error naming it, or with what could be read (and
+ * n_dropped). */
+int railway_volumes_list(struct railway *rw, const char *service_id, railway_volumes_fn *done,
+    void *ud, struct err *e);
+
+/* Drop the pending railway_volumes_list answers for UD: their DONE never
+ * runs (a pane going away).  Mutations are not affected. */
+void railway_volumes_forget(struct railway *rw, void *ud);
+
+/* A workflow followed by a volume mutation, for its PROGRESS callback.
+ * Valid only during the callback. */
+struct railway_volume_progress {
+	const char *op;		/* "volume-backup", "volume-restore" */
+	const char *step;	/* in words: "backing up", "staging the restore", "committing" */
+	const char *workflow_id;	/* "" before the provider named it */
+	const char *status;	/* the workflow's status as sent ("Running", "Complete"),
+				 * "" before the first answer */
+	const char *detail;	/* the committed patch's id after "committing", else "" */
+	int64_t elapsed_ms;	/* since the call */
+};
+
+typedef void railway_volume_progress_fn(const struct railway_volume_progress *p, void *ud);
+
+/* The volume mutations.  Like the mutations above: 0 when queued and DONE
+ * then runs exactly once, later, from the loop (or from railway_stop with
+ * cancelled = 1; a workflow already started goes on); -1 and E on bad
+ * arguments.  result.op is "volume-backup", "volume-restore" or
+ * "volume-schedule"; the caller has passed the policy (policy_redeem).
+ * PROGRESS (may be NULL) runs whenever the workflow's id or status or the
+ * step changes, from the loop, before DONE.  A workflow is followed for at
+ * most an hour; five failed status reads in a row end the following with
+ * an error (the workflow may still finish). */
+
+/* Back up VOLUME_INSTANCE_ID (volumeInstanceBackupCreate) as NAME (NULL =
+ * the provider's default, "Manual"); DONE when the provider took it, or
+ * with WAIT when its workflow completed (failed: ok 0 with its error). */
+int railway_volume_backup_create(struct railway *rw, const char *volume_instance_id,
+    const char *name, int wait, railway_volume_progress_fn *progress, railway_done_fn *done,
+    void *ud, struct err *e);
+
+/* Restore backup BACKUP_ID over VOLUME_INSTANCE_ID: check that the
+ * environment has nothing staged, stage the restore
+ * (volumeInstanceBackupRestore) and follow its workflow, check that the
+ * staged change is this volume's restore and nothing else, then commit it
+ * (environmentPatchCommitStaged): the service redeploys on the restored
+ * volume (follow it through the snapshots; the client refreshes them).
+ * Anything else staged refuses before staging (nothing done), or after it
+ * leaves the restore staged and says so: a commit would apply it too. */
+int railway_volume_backup_restore(struct railway *rw, const char *volume_instance_id,
+    const char *backup_id, railway_volume_progress_fn *progress, railway_done_fn *done,
+    void *ud, struct err *e);
+
+/* Replace the backup schedule of VOLUME_INSTANCE_ID with KINDS (bits of
+ * enum railway_schedule_kind; 0 removes it) (volumeInstanceBackupScheduleUpdate). */
+int railway_volume_schedule_set(struct railway *rw, const char *volume_instance_id,
+    unsigned kinds, railway_done_fn *done, void *ud, struct err *e);
+
 #endif

@@ -9,14 +9,18 @@
  *   signalbox vars delete SERVICE NAME
  *   signalbox stop SERVICE
  *   signalbox logs SERVICE|all [--follow] [--filter EXPR] [--since D] [--lines N] [--json]
+ *   signalbox volumes SERVICE [--json]
+ *   signalbox volume-backup SERVICE [NAME] [--wait]
+ *   signalbox volume-restore SERVICE BACKUP-ID --confirm-twice [--wait]
+ *   signalbox volume-schedule SERVICE DAILY,WEEKLY|none
  *
  * Each runs the Railway client (railway.h) on its own loop until it has
  * what it needs, and every change or reveal takes the TUI's path through
  * the policy (policy.h): policy_submit, the confirmation given as flags
  * (--yes; in a protected environment also --confirm-env NAME and --reason
- * TEXT; --confirm-zero for scaling to 0), policy_issue, policy_redeem,
- * the provider call, policy_done.  Refusals are audited by the policy and
- * exit with RAILWAY_CMD_REFUSED.
+ * TEXT; --confirm-zero for scaling to 0, --confirm-twice for a volume
+ * restore), policy_issue, policy_redeem, the provider call, policy_done.
+ * Refusals are audited by the policy and exit with RAILWAY_CMD_REFUSED.
  */
 #ifndef SIGNALBOX_RAILWAY_CMD_H
 #define SIGNALBOX_RAILWAY_CMD_H
@@ -65,6 +69,10 @@ struct railway_cmd_opts {
 	const char *filter;		/* logs --filter */
 	int64_t since_ms;		/* logs --since (a duration), 0 = none */
 	int lines;			/* logs --lines, -1 = not given */
+	const char *volume_arg;		/* volume-backup NAME (or NULL), volume-restore
+					 * BACKUP-ID, volume-schedule KINDS */
+	unsigned schedule_kinds;	/* volume-schedule: railway_schedule_kind bits */
+	int confirm_twice;		/* --confirm-twice */
 };
 
 /* Whether NAME is one of the commands above. */

@@ -1,5 +1,6 @@
 /* railway_cmd.c - signalbox status, deploy, redeploy, restart, rollback,
- * scale and vars from the command line (railway_cmd.h).
+ * scale, vars, logs and the volume backups from the command line
+ * (railway_cmd.h).
  *
  * One run: start the Railway client on a loop of its own, wait for the
  * snapshots the command needs, build the policy request from them, carry
@@ -13,6 +14,11 @@
  * environment also --confirm-env NAME and --reason TEXT (the TUI's typed
  * name and reason), scaling to 0 also --confirm-zero (the TUI's second
  * dialog).  A missing confirmation is a refusal, audited as one.
+ *
+ * The volume commands first fetch the service's volume, its backups and
+ * its schedule (railway_volumes_list) and build the request from that; a
+ * backup or a restore is a workflow the provider call follows, printing
+ * its progress on standard error.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -64,6 +71,10 @@ enum rc_cmd {
 	RC_VAR_SET,
 	RC_VAR_DELETE,
 	RC_LOGS,
+	RC_VOLUMES,
+	RC_VOLUME_BACKUP,
+	RC_VOLUME_RESTORE,
+	RC_VOLUME_SCHEDULE,
 };
 
 /* Options beyond the global ones, as bits, to say which command takes which. */
@@ -77,6 +88,7 @@ enum rc_flag {
 	RCF_REVEAL = 1 << 6,
 	RCF_SKIP = 1 << 7,
 	RCF_LOGS = 1 << 8,	/* --follow, --filter, --since, --lines */
+	RCF_TWICE = 1 << 9,	/* --confirm-twice */
 };
 
 static const struct {
@@ -95,6 +107,10 @@ static const struct {
 	{ "vars set", RC_VAR_SET, RCF_WAIT | RCF_CONFIRM | RCF_SKIP },
 	{ "vars delete", RC_VAR_DELETE, RCF_CONFIRM },
 	{ "logs", RC_LOGS, RCF_JSON | RCF_LOGS },
+	{ "volumes", RC_VOLUMES, RCF_JSON },
+	{ "volume-backup", RC_VOLUME_BACKUP, RCF_WAIT | RCF_CONFIRM },
+	{ "volume-restore", RC_VOLUME_RESTORE, RCF_WAIT | RCF_CONFIRM | RCF_TWICE },
+	{ "volume-schedule", RC_VOLUME_SCHEDULE, RCF_CONFIRM },
 };
 
 enum rc_opt {
@@ -112,6 +128,7 @@ enum rc_opt {
 	RCO_FILTER,
 	RCO_SINCE,
 	RCO_LINES,
+	RCO_CONFIRM_TWICE,
 };
 
 static const struct option rc_longopts[] = {
@@ -127,6 +144,7 @@ static const struct option rc_longopts[] = {
 	{ "reason", required_argument, NULL, RCO_REASON },
 	{ "confirm-env", required_argument, NULL, RCO_CONFIRM_ENV },
 	{ "confirm-zero", no_argument, NULL, RCO_CONFIRM_ZERO },
+	{ "confirm-twice", no_argument, NULL, RCO_CONFIRM_TWICE },
 	{ "to", required_argument, NULL, RCO_TO },
 	{ "region", required_argument, NULL, RCO_REGION },
 	{ "reveal", required_argument, NULL, RCO_REVEAL },
@@ -152,7 +170,11 @@ railway_cmd_usage(FILE *out)
 	    "       signalbox vars SERVICE [--reveal NAME] [--json]\n"
 	    "       signalbox vars set SERVICE NAME [VALUE|-] [--skip-deploys] [--wait]\n"
 	    "       signalbox vars delete SERVICE NAME\n"
-	    "       signalbox logs SERVICE|all [--follow] [--filter EXPR] [--since 10m] [--lines N] [--json]\n");
+	    "       signalbox logs SERVICE|all [--follow] [--filter EXPR] [--since 10m] [--lines N] [--json]\n"
+	    "       signalbox volumes SERVICE [--json]    the volume, its backups, the schedule\n"
+	    "       signalbox volume-backup SERVICE [NAME] [--wait]\n"
+	    "       signalbox volume-restore SERVICE BACKUP-ID --confirm-twice [--wait]\n"
+	    "       signalbox volume-schedule SERVICE DAILY,WEEKLY,MONTHLY|none\n");
 }
 
 static void
@@ -168,14 +190,18 @@ rc_help(FILE *out)
 	    "                          you to type it\n"
 	    "      --reason TEXT       why; required in a protected environment, audited\n"
 	    "      --confirm-zero      the second confirmation scaling to 0 needs\n"
-	    "      --wait              follow the change to SUCCESS (exit 0) or FAILED (exit 1)\n"
+	    "      --confirm-twice     the second confirmation a volume restore needs\n"
+	    "      --wait              follow the change to SUCCESS (exit 0) or FAILED (exit 1);\n"
+	    "                          volume-backup: until the backup is complete\n"
 	    "      --timeout DURATION  give up after DURATION (default 10m; exit 5)\n"
-	    "      --json              JSON output (status, vars, logs: one object per line)\n"
+	    "      --json              JSON output (status, vars, volumes; logs: one object per line)\n"
 	    "      --follow            logs: keep following (Ctrl-C ends)\n"
 	    "      --filter EXPR       logs: Railway's filter (@level:error, \"phrase\", -term)\n"
 	    "      --since DURATION    logs: the lines of the last DURATION (at most 5000)\n"
 	    "      --lines N           logs: the last N lines first (default 100, at most 5000)\n"
 	    "  vars set reads the value from standard input when VALUE is - or missing.\n"
+	    "  volume-restore stages the restore, then commits it: the service redeploys on\n"
+	    "  the restored volume, and what was written after the backup is lost.\n"
 	    "\n"
 	    "Exit status: 0 ok; 1 a service is not SUCCESS (status) or the change failed\n"
 	    "(--wait); 2 bad usage or configuration; 3 Railway: no or bad token, unreachable,\n"
@@ -302,6 +328,7 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 		case RCO_REASON: o->reason = optarg; given |= RCF_CONFIRM; break;
 		case RCO_CONFIRM_ENV: o->confirm_env = optarg; given |= RCF_CONFIRM; break;
 		case RCO_CONFIRM_ZERO: o->confirm_zero = 1; given |= RCF_ZERO; break;
+		case RCO_CONFIRM_TWICE: o->confirm_twice = 1; given |= RCF_TWICE; break;
 		case RCO_TO: o->to = optarg; given |= RCF_TO; break;
 		case RCO_REGION: o->region = optarg; given |= RCF_REGION; break;
 		case RCO_REVEAL: o->var = optarg; given |= RCF_REVEAL; break;
@@ -354,6 +381,7 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 			{ RCF_REGION, "--region" }, { RCF_ZERO, "--confirm-zero" },
 			{ RCF_REVEAL, "--reveal" }, { RCF_SKIP, "--skip-deploys" },
 			{ RCF_LOGS, "--follow/--filter/--since/--lines" },
+			{ RCF_TWICE, "--confirm-twice" },
 		};
 
 		for (k = 0; k < ARRAY_LEN(names); k++)
@@ -393,6 +421,34 @@ railway_cmd_parse(struct railway_cmd_opts *o, int argc, char *argv[])
 			return rc_usage(word, "needs SERVICE NAME");
 		o->var = pos[1];
 		break;
+	case RC_VOLUME_BACKUP:
+		if (npos < 1 || npos > 2)
+			return rc_usage(word, "needs SERVICE [NAME]");
+		o->volume_arg = npos == 2 ? pos[1] : NULL;
+		if (o->volume_arg != NULL && (o->volume_arg[0] == '\0' ||
+		    strlen(o->volume_arg) > 200))
+			return rc_usage(word, "the backup NAME must have 1 to 200 bytes");
+		break;
+	case RC_VOLUME_RESTORE:
+		if (npos != 2)
+			return rc_usage(word, "needs SERVICE BACKUP-ID (signalbox volumes SERVICE "
+			    "lists them)");
+		o->volume_arg = pos[1];
+		if (o->volume_arg[0] == '\0')
+			return rc_usage(word, "the BACKUP-ID is empty");
+		break;
+	case RC_VOLUME_SCHEDULE: {
+		struct err se;
+
+		if (npos != 2)
+			return rc_usage(word, "needs SERVICE and the schedule: DAILY, WEEKLY, "
+			    "MONTHLY separated by commas, or none");
+		o->volume_arg = pos[1];
+		memset(&se, 0, sizeof se);
+		if (railway_schedule_parse(pos[1], &o->schedule_kinds, &se) != 0)
+			return rc_usage(word, "%s", se.msg);
+		break;
+	}
 	default:
 		if (npos != 1)
 			return rc_usage(word, npos == 0 ? "needs a SERVICE" :
@@ -462,6 +518,17 @@ struct rc {
 	struct railway_logs *logs;
 	unsigned long printed;
 	int fail_status;	/* exit status once the failure's lines are shown */
+
+	/* volumes */
+	struct railway_volumes *vols;	/* the list the request was built from */
+	char vol_inst[160];	/* the volume instance acted on */
+	char vol_name[256];
+	char workflow[160];	/* the workflow the provider named */
+	char patch[160];	/* volume-restore: the committed patch */
+	char backup_id[160];	/* volume-restore: the backup */
+	char progress[320];	/* the progress line printed last */
+	int relisting;		/* volume-backup --wait: the list after the backup */
+	struct policy_param params[2];
 };
 
 static void rc_step(struct rc *c);
@@ -886,6 +953,36 @@ rc_plan_add(struct rc *c, const char *fmt, ...)
 	c->plan[c->n_plan++] = xstrdup(buf);
 }
 
+/* A volume workflow moved on: one line on stderr when it says something new
+ * (a backup without --wait is not followed). */
+static void
+rc_volume_progress(const struct railway_volume_progress *p, void *ud)
+{
+	struct rc *c = ud;
+	char line[sizeof c->progress];
+	int named = p->workflow_id[0] != '\0' && strcmp(p->workflow_id, c->workflow) != 0;
+
+	if (named)
+		util_strlcpy(c->workflow, p->workflow_id, sizeof c->workflow);
+	if (p->detail[0] != '\0')
+		util_strlcpy(c->patch, p->detail, sizeof c->patch);
+	if (c->req.action == ACTION_VOLUME_BACKUP && !c->o->wait)
+		return;
+	if (p->detail[0] != '\0')
+		snprintf(line, sizeof line, "committed (patch %s)", p->detail);
+	else if (named)
+		snprintf(line, sizeof line, "%s: workflow %s", p->step, p->workflow_id);
+	else if (p->status[0] != '\0')
+		snprintf(line, sizeof line, "%s: %s", p->step, p->status);
+	else
+		snprintf(line, sizeof line, "%s", p->step);
+	if (strcmp(line, c->progress) == 0)
+		return;
+	util_strlcpy(c->progress, line, sizeof c->progress);
+	fflush(stdout);
+	fprintf(stderr, "  %6.1fs  %s\n", (double)p->elapsed_ms / 1000.0, line);
+}
+
 /* Send the request to the provider; -1 and E when it could not be sent.
  * Only rc_carry_out calls it, after policy_redeem. */
 static int
@@ -912,6 +1009,15 @@ rc_send(struct rc *c, railway_done_fn *done, struct err *e)
 		return railway_var_delete(c->rw, svc, q->var, done, c, e);
 	case ACTION_VAR_REVEAL:
 		return railway_var_reveal(c->rw, svc, q->var, done, c, e);
+	case ACTION_VOLUME_BACKUP:
+		return railway_volume_backup_create(c->rw, c->vol_inst, q->after, c->o->wait,
+		    rc_volume_progress, done, c, e);
+	case ACTION_VOLUME_RESTORE:
+		return railway_volume_backup_restore(c->rw, c->vol_inst, q->target_id,
+		    rc_volume_progress, done, c, e);
+	case ACTION_VOLUME_SCHEDULE:
+		return railway_volume_schedule_set(c->rw, c->vol_inst, c->o->schedule_kinds, done,
+		    c, e);
 	default:
 		return err_set(e, ERR_INTERNAL, "'%s' is not a provider action",
 		    action_info(q->action) != NULL ? action_info(q->action)->name : "?");
@@ -921,6 +1027,8 @@ rc_send(struct rc *c, railway_done_fn *done, struct err *e)
 static void rc_wait_start(struct rc *c, const struct railway_result *r);
 static void rc_failure_logs(struct rc *c, const struct railway_deployment *d);
 static void rc_logs(struct rc *c, const struct railway_project_snap *snap);
+static void rc_volumes_fetch(struct rc *c);
+static int rc_volume_done(struct rc *c, const struct railway_result *r);
 
 /* The provider answered. */
 static void
@@ -928,10 +1036,18 @@ rc_done(const struct railway_result *r, void *ud)
 {
 	struct rc *c = ud;
 	const char *err = r->error != NULL && r->error[0] != '\0' ? r->error : "failed";
-	char after[192] = "";
+	char after[256] = "";
 
 	if (r->ok && r->deployment_id != NULL && r->deployment_id[0] != '\0')
 		snprintf(after, sizeof after, "deployment %s", r->deployment_id);
+	else if (r->ok && c->req.action == ACTION_VOLUME_BACKUP)
+		snprintf(after, sizeof after, "backup %s (workflow %s)", c->o->wait ? "complete" :
+		    "started", c->workflow[0] != '\0' ? c->workflow : "?");
+	else if (r->ok && c->req.action == ACTION_VOLUME_RESTORE)
+		snprintf(after, sizeof after, "restore staged and committed (patch %s)",
+		    c->patch[0] != '\0' ? c->patch : "?");
+	else if (r->ok && c->req.action == ACTION_VOLUME_SCHEDULE)
+		snprintf(after, sizeof after, "schedule %s", c->after);
 	policy_done(c->policy, &c->ticket, r->ok, r->ok ? NULL : err,
 	    after[0] != '\0' ? after : NULL);
 	if (r->cancelled)
@@ -945,6 +1061,8 @@ rc_done(const struct railway_result *r, void *ud)
 		rc_finish(c, RAILWAY_CMD_OK);
 		return;
 	}
+	if (rc_volume_done(c, r))
+		return;
 	if (after[0] != '\0')
 		printf("%s: accepted in %lld ms, deployment %s\n", c->what,
 		    (long long)r->duration_ms, r->deployment_id);
@@ -976,6 +1094,19 @@ rc_carry_out(struct rc *c)
 	}
 }
 
+/* Replace the first FROM in BUF (LEN bytes) by TO, when it fits. */
+static void
+rc_rename_flag(char *buf, size_t len, const char *from, const char *to)
+{
+	char *at = strstr(buf, from);
+	size_t fl = strlen(from), tl = strlen(to);
+
+	if (at == NULL || strlen(buf) - fl + tl + 1 > len)
+		return;
+	memmove(at + tl, at + fl, strlen(at + fl) + 1);
+	memcpy(at, to, tl);
+}
+
 /* REQ is built: check, confirm from the flags, audit, carry out. */
 static void
 rc_submit(struct rc *c)
@@ -988,10 +1119,13 @@ rc_submit(struct rc *c)
 	c->req.n_plan = c->n_plan;
 	memset(&f, 0, sizeof f);
 	f.yes = o->yes;
-	f.confirm_zero = o->confirm_zero;
+	f.confirm_zero = o->confirm_zero || o->confirm_twice;
 	f.confirm_env = o->confirm_env;
 	f.reason = o->reason;
 	if (gate_submit(c->policy, &c->req, &f, &c->ticket, why, sizeof why) != 0) {
+		/* gate.c names the second confirmation after scale's flag */
+		if (c->req.action != ACTION_SCALE)
+			rc_rename_flag(why, sizeof why, "--confirm-zero", "--confirm-twice");
 		rc_fail(c, RAILWAY_CMD_REFUSED, "%s refused: %s", c->what, why);
 		return;
 	}
@@ -1125,6 +1259,395 @@ rc_scale_region(struct rc *c, const struct railway_service *s)
 	return 0;
 }
 
+/* --- volumes ------------------------------------------------------------------- */
+
+/* "2026-11-23 10:42:00Z", or "-" for 0. */
+static void
+rc_fmt_date(char *buf, size_t len, int64_t ms)
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000);
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		util_strlcpy(buf, "-", len);
+}
+
+static void
+rc_fmt_mb(char *buf, size_t len, int64_t mb)
+{
+	if (mb < 0)
+		util_strlcpy(buf, "-", len);
+	else
+		snprintf(buf, len, "%lld MB", (long long)mb);
+}
+
+/* A retention in words: "6d", "12h", "90s", "?" when unknown. */
+static void
+rc_fmt_retention(char *buf, size_t len, int64_t s)
+{
+	if (s < 0)
+		util_strlcpy(buf, "?", len);
+	else if (s > 0 && s % 86400 == 0)
+		snprintf(buf, len, "%lldd", (long long)(s / 86400));
+	else if (s > 0 && s % 3600 == 0)
+		snprintf(buf, len, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(buf, len, "%llds", (long long)s);
+}
+
+/* "before-orders (1c3e4f5a) of 2026-11-23 10:42:00Z" */
+static void
+rc_backup_words(char *buf, size_t len, const struct railway_volume_backup *b)
+{
+	char date[40];
+
+	rc_fmt_date(date, sizeof date, b->created_ms);
+	snprintf(buf, len, "%.60s (%.8s) of %s", b->name[0] != '\0' ? b->name :
+	    b->external_id[0] != '\0' ? b->external_id : "unnamed", b->id, date);
+}
+
+/* "volume postgres-volume: 45.1 MB used, READY" */
+static void
+rc_volume_words(char *buf, size_t len, const struct railway_volumes *v)
+{
+	if (v->used_mb >= 0)
+		snprintf(buf, len, "volume %.60s: %.1f MB used, %s", v->volume_name, v->used_mb,
+		    v->state[0] != '\0' ? v->state : "state unknown");
+	else
+		snprintf(buf, len, "volume %.60s: %s", v->volume_name,
+		    v->state[0] != '\0' ? v->state : "state unknown");
+}
+
+static void
+rc_volumes_text(struct rc *c, const struct railway_volumes *v)
+{
+	size_t i, w = 4;
+	char sched[64], size[32], ret[32], date[40], exp[40], age[32];
+
+	printf("%s in %s: volume %s at %s\n", c->svc_name, c->env,
+	    v->volume_name[0] != '\0' ? v->volume_name : v->instance_id,
+	    v->mount_path[0] != '\0' ? v->mount_path : "?");
+	rc_fmt_mb(size, sizeof size, v->size_mb);
+	if (v->used_mb >= 0)
+		printf("  %.1f MB used of %s, %s%s%s\n", v->used_mb, size,
+		    v->state[0] != '\0' ? v->state : "state unknown",
+		    v->region[0] != '\0' ? ", " : "", v->region);
+	else
+		printf("  size %s, %s%s%s\n", size, v->state[0] != '\0' ? v->state : "state unknown",
+		    v->region[0] != '\0' ? ", " : "", v->region);
+	railway_schedule_format(v->schedule_kinds, sched, sizeof sched);
+	printf("schedule: %s\n", sched);
+	for (i = 0; i < v->n_schedules; i++) {
+		const struct railway_volume_schedule *sc = &v->schedules[i];
+
+		railway_schedule_format(sc->kind, sched, sizeof sched);
+		rc_fmt_retention(ret, sizeof ret, sc->retention_s);
+		printf("  %-8s %-12s backups kept %s\n", sched, sc->cron[0] != '\0' ? sc->cron : "-",
+		    ret);
+	}
+	for (i = 0; i < v->n_backups; i++)
+		if (strlen(v->backups[i].name) > w)
+			w = strlen(v->backups[i].name);
+	if (w > 32)
+		w = 32;
+	printf("%zu backup%s%s\n", v->n_backups, v->n_backups == 1 ? "" : "s",
+	    v->n_backups > 1 ? ", newest first:" : v->n_backups == 1 ? ":" : "");
+	if (v->n_backups == 0)
+		return;
+	printf("%-36s  %-*s  %-20s  %5s  %-20s  %s\n", "ID", (int)w, "NAME", "CREATED", "AGE",
+	    "EXPIRES", "SIZE");
+	for (i = 0; i < v->n_backups; i++) {
+		const struct railway_volume_backup *b = &v->backups[i];
+
+		rc_fmt_date(date, sizeof date, b->created_ms);
+		rc_fmt_date(exp, sizeof exp, b->expires_ms);
+		rc_age(age, sizeof age, b->created_ms);
+		rc_fmt_mb(size, sizeof size, b->used_mb);
+		printf("%-36s  %-*.*s  %-20s  %5s  %-20s  %s\n", b->id, (int)w, (int)w,
+		    b->name[0] != '\0' ? b->name : "-", date, age, exp, size);
+	}
+}
+
+static void
+rc_json_mb(cJSON *o, const char *key, int64_t mb)
+{
+	if (mb < 0)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddNumberToObject(o, key, (double)mb);
+}
+
+static void
+rc_volumes_json(struct rc *c, const struct railway_volumes *v)
+{
+	cJSON *root = cJSON_CreateObject(), *vol, *arr, *kinds;
+	char sched[64];
+	size_t i;
+
+	cJSON_AddStringToObject(root, "service", c->svc_name);
+	cJSON_AddStringToObject(root, "service_id", c->svc_id);
+	cJSON_AddStringToObject(root, "environment", c->env);
+	vol = cJSON_AddObjectToObject(root, "volume");
+	cJSON_AddStringToObject(vol, "id", v->volume_id);
+	cJSON_AddStringToObject(vol, "name", v->volume_name);
+	cJSON_AddStringToObject(vol, "instance_id", v->instance_id);
+	cJSON_AddStringToObject(vol, "mount_path", v->mount_path);
+	cJSON_AddStringToObject(vol, "state", v->state);
+	cJSON_AddStringToObject(vol, "region", v->region);
+	if (v->used_mb >= 0)
+		cJSON_AddNumberToObject(vol, "used_mb", v->used_mb);
+	else
+		cJSON_AddNullToObject(vol, "used_mb");
+	rc_json_mb(vol, "size_mb", v->size_mb);
+	kinds = cJSON_AddArrayToObject(root, "schedule");
+	arr = cJSON_AddArrayToObject(root, "schedules");
+	for (i = 0; i < v->n_schedules; i++) {
+		const struct railway_volume_schedule *sc = &v->schedules[i];
+		cJSON *o = cJSON_CreateObject();
+
+		railway_schedule_format(sc->kind, sched, sizeof sched);
+		cJSON_AddItemToArray(kinds, cJSON_CreateString(sched));
+		cJSON_AddStringToObject(o, "kind", sched);
+		cJSON_AddStringToObject(o, "id", sc->id);
+		cJSON_AddStringToObject(o, "name", sc->name);
+		cJSON_AddStringToObject(o, "cron", sc->cron);
+		rc_json_mb(o, "retention_s", sc->retention_s);
+		rc_json_time(o, "created", sc->created_ms);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(root, "backups");
+	for (i = 0; i < v->n_backups; i++) {
+		const struct railway_volume_backup *b = &v->backups[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "id", b->id);
+		cJSON_AddStringToObject(o, "external_id", b->external_id);
+		if (b->name[0] != '\0')
+			cJSON_AddStringToObject(o, "name", b->name);
+		else
+			cJSON_AddNullToObject(o, "name");
+		rc_json_time(o, "created", b->created_ms);
+		rc_json_time(o, "expires", b->expires_ms);
+		rc_json_mb(o, "used_mb", b->used_mb);
+		rc_json_mb(o, "referenced_mb", b->referenced_mb);
+		rc_json_mb(o, "volume_mb", b->volume_mb);
+		cJSON_AddBoolToObject(o, "scheduled", b->schedule_id[0] != '\0');
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddNumberToObject(root, "left_out", (double)v->n_dropped);
+	rc_json_print(root);
+}
+
+/* volume-restore: the backup named by ARG (its id, a unique prefix of at
+ * least 4 characters, or the provider's own name), or NULL after a message. */
+static const struct railway_volume_backup *
+rc_backup_find(struct rc *c, const struct railway_volumes *v, const char *arg)
+{
+	const struct railway_volume_backup *hit = NULL;
+	size_t i, n = 0, len = strlen(arg);
+
+	for (i = 0; i < v->n_backups; i++) {
+		const struct railway_volume_backup *b = &v->backups[i];
+
+		if (strcmp(b->id, arg) == 0 || strcmp(b->external_id, arg) == 0)
+			return b;
+		if (len >= 4 && strncmp(b->id, arg, len) == 0) {
+			hit = b;
+			n++;
+		}
+	}
+	if (n == 1)
+		return hit;
+	rc_fail(c, RAILWAY_CMD_USAGE, "%s: %s volume backup '%s' among the %zu listed "
+	    "(signalbox volumes %s)", c->svc_name, n == 0 ? "no" : "more than one", arg,
+	    v->n_backups, c->svc_name);
+	return NULL;
+}
+
+/* The request's common fields for the volume action A. */
+static void
+rc_volume_req(struct rc *c, enum action a)
+{
+	rc_req_init(c, a, NULL);
+	c->req.target = c->svc_name;
+	c->req.target_id = c->svc_id;
+	c->params[0] = (struct policy_param){ .name = "volume", .value = c->vol_name };
+	c->params[1] = (struct policy_param){ .name = "volume_instance", .value = c->vol_inst };
+	c->req.params = c->params;
+	c->req.n_params = ARRAY_LEN(c->params);
+}
+
+/* volume-backup --wait: the list again, and the backups that are new. */
+static void
+rc_backup_listed(struct rc *c, const struct railway_volumes *v)
+{
+	char words[160], size[32];
+	size_t i, k, n = 0;
+
+	for (i = 0; i < v->n_backups; i++) {
+		const struct railway_volume_backup *b = &v->backups[i];
+
+		for (k = 0; k < c->vols->n_backups; k++)
+			if (strcmp(c->vols->backups[k].id, b->id) == 0)
+				break;
+		if (k < c->vols->n_backups)
+			continue;
+		rc_backup_words(words, sizeof words, b);
+		rc_fmt_mb(size, sizeof size, b->used_mb);
+		printf("new backup: %s  %s, %s\n", b->id, words, size);
+		n++;
+	}
+	if (n == 0)
+		fprintf(stderr, "signalbox: warning: %s: the workflow completed, but no new "
+		    "backup is in the list yet\n", c->what);
+	rc_finish(c, RAILWAY_CMD_OK);
+}
+
+static void
+rc_volumes_cb(struct railway_volumes *v, const char *error, void *ud)
+{
+	struct rc *c = ud;
+	const struct railway_volume_backup *b;
+	const struct railway_cmd_opts *o = c->o;
+
+	if (c->phase == RC_DONE)
+		return;
+	if (error != NULL && c->relisting) {
+		/* the backup is done; only showing it failed */
+		fprintf(stderr, "signalbox: warning: %s: the list after the backup could not be "
+		    "read: %s\n", c->what, error);
+		rc_finish(c, RAILWAY_CMD_OK);
+		return;
+	}
+	if (error != NULL) {
+		rc_fail(c, RAILWAY_CMD_PROVIDER, "volumes of %s: %s", c->svc_name, error);
+		return;
+	}
+	if (c->relisting) {
+		rc_backup_listed(c, v);
+		return;
+	}
+	if (v->instance_id[0] == '\0') {
+		rc_fail(c, RAILWAY_CMD_USAGE, "%s has no volume in %s", c->svc_name, c->env);
+		return;
+	}
+	if (v->n_dropped > 0)
+		fprintf(stderr, "signalbox: warning: %zu backup%s of the reply left out "
+		    "(malformed, or beyond the newest %d)\n", v->n_dropped,
+		    v->n_dropped == 1 ? "" : "s", RAILWAY_VOLUME_MAX_BACKUPS);
+	railway_volumes_ref(v);
+	c->vols = v;
+	util_strlcpy(c->vol_inst, v->instance_id, sizeof c->vol_inst);
+	util_strlcpy(c->vol_name, v->volume_name[0] != '\0' ? v->volume_name : v->instance_id,
+	    sizeof c->vol_name);
+	switch (o->cmd) {
+	case RC_VOLUMES:
+		if (o->json)
+			rc_volumes_json(c, v);
+		else
+			rc_volumes_text(c, v);
+		rc_finish(c, RAILWAY_CMD_OK);
+		return;
+	case RC_VOLUME_BACKUP:
+		rc_volume_req(c, ACTION_VOLUME_BACKUP);
+		if (v->n_backups > 0) {
+			char newest[160];
+
+			rc_backup_words(newest, sizeof newest, &v->backups[0]);
+			snprintf(c->before, sizeof c->before, "%zu backup%s, the newest %s",
+			    v->n_backups, v->n_backups == 1 ? "" : "s", newest);
+		} else {
+			util_strlcpy(c->before, "no backup yet", sizeof c->before);
+		}
+		rc_plan_add(c, "now: %s", c->before);
+		if (o->volume_arg != NULL)
+			util_strlcpy(c->after, o->volume_arg, sizeof c->after);
+		break;
+	case RC_VOLUME_RESTORE:
+		if ((b = rc_backup_find(c, v, o->volume_arg)) == NULL)
+			return;
+		rc_volume_req(c, ACTION_VOLUME_RESTORE);
+		util_strlcpy(c->backup_id, b->id, sizeof c->backup_id);
+		c->req.target_id = c->backup_id;
+		rc_backup_words(c->after, sizeof c->after, b);
+		rc_volume_words(c->before, sizeof c->before, v);
+		break;
+	case RC_VOLUME_SCHEDULE:
+		rc_volume_req(c, ACTION_VOLUME_SCHEDULE);
+		railway_schedule_format(v->schedule_kinds, c->before, sizeof c->before);
+		railway_schedule_format(o->schedule_kinds, c->after, sizeof c->after);
+		if (v->schedule_kinds == o->schedule_kinds) {
+			printf("%s: the schedule is %s already: nothing to change\n", c->what,
+			    c->before);
+			rc_finish(c, RAILWAY_CMD_OK);
+			return;
+		}
+		break;
+	default:
+		rc_fail(c, RAILWAY_CMD_USAGE, "unknown command");
+		return;
+	}
+	if (c->before[0] != '\0')
+		c->req.before = c->before;
+	if (c->after[0] != '\0')
+		c->req.after = c->after;
+	rc_submit(c);
+}
+
+/* Ask for the service's volume; the answer builds the request. */
+static void
+rc_volumes_fetch(struct rc *c)
+{
+	struct err e;
+
+	if (c->o->cmd == RC_VOLUMES)
+		snprintf(c->what, sizeof c->what, "volumes %.160s", c->svc_name);
+	c->phase = RC_ACT;
+	memset(&e, 0, sizeof e);
+	if (railway_volumes_list(c->rw, c->svc_id, rc_volumes_cb, c, &e) != 0)
+		rc_fail(c, RAILWAY_CMD_PROVIDER, "volumes of %s: %s", c->svc_name, e.msg);
+}
+
+/* The provider answered a volume action; 0 when R is not one. */
+static int
+rc_volume_done(struct rc *c, const struct railway_result *r)
+{
+	const char *wf = c->workflow[0] != '\0' ? c->workflow : "?";
+
+	switch (c->req.action) {
+	case ACTION_VOLUME_BACKUP:
+		if (!c->o->wait) {
+			printf("%s: started in %lld ms (workflow %s)\n", c->what,
+			    (long long)r->duration_ms, wf);
+			rc_finish(c, RAILWAY_CMD_OK);
+			return 1;
+		}
+		printf("%s: backup complete after %.1fs (workflow %s)\n", c->what, rc_elapsed(c),
+		    wf);
+		fflush(stdout);
+		c->relisting = 1;
+		rc_volumes_fetch(c);
+		return 1;
+	case ACTION_VOLUME_RESTORE:
+		printf("%s: %s staged and committed in %.1fs (patch %s): %s redeploys on the "
+		    "restored volume\n", c->what, c->after, rc_elapsed(c),
+		    c->patch[0] != '\0' ? c->patch : "?", c->svc_name);
+		if (!c->o->wait) {
+			rc_finish(c, RAILWAY_CMD_OK);
+			return 1;
+		}
+		rc_wait_start(c, r);
+		return 1;
+	case ACTION_VOLUME_SCHEDULE:
+		printf("%s: schedule %s (was %s)\n", c->what, c->after, c->before);
+		rc_finish(c, RAILWAY_CMD_OK);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void
 rc_begin(struct rc *c, const struct railway_project_snap *snap)
 {
@@ -1165,6 +1688,11 @@ rc_begin(struct rc *c, const struct railway_project_snap *snap)
 		rc_req_init(c, ACTION_NONE, s);
 	}
 	set = rc_var_set(vs, c->svc_id);
+	if (o->cmd == RC_VOLUMES || o->cmd == RC_VOLUME_BACKUP || o->cmd == RC_VOLUME_RESTORE ||
+	    o->cmd == RC_VOLUME_SCHEDULE) {
+		rc_volumes_fetch(c);	/* the request is built from the answer */
+		return;
+	}
 	switch (o->cmd) {
 	case RC_DEPLOY:
 		rc_req_init(c, ACTION_DEPLOY, s);
@@ -1669,8 +2197,18 @@ rc_deadline_cb(struct loop_timer *t, void *ud)
 		    src != NULL ? src->error : "");
 		break;
 	case RC_ACT:
-		rc_fail(c, RAILWAY_CMD_TIMEOUT, "%s: no answer within %s; the outcome is "
-		    "unknown (check before retrying)", c->what, dur);
+		if (c->req.action == ACTION_VOLUME_RESTORE && !c->relisting)
+			rc_fail(c, RAILWAY_CMD_TIMEOUT, "%s: not done within %s%s%s; stopped "
+			    "waiting: the restore may be staged and not committed (check the "
+			    "environment's staged changes in Railway)", c->what, dur,
+			    c->progress[0] != '\0' ? ", last: " : "", c->progress);
+		else if (c->workflow[0] != '\0')
+			rc_fail(c, RAILWAY_CMD_TIMEOUT, "%s: workflow %s not done within %s%s%s; "
+			    "stopped waiting (it goes on)", c->what, c->workflow, dur,
+			    c->progress[0] != '\0' ? ", last: " : "", c->progress);
+		else
+			rc_fail(c, RAILWAY_CMD_TIMEOUT, "%s: no answer within %s; the outcome is "
+			    "unknown (check before retrying)", c->what, dur);
 		break;
 	case RC_WAIT:
 		rc_fail(c, RAILWAY_CMD_TIMEOUT, "%s: not settled within %s%s%s; stopped "
@@ -1886,7 +2424,8 @@ railway_cmd_run(const struct config *cfg, const struct railway_cmd_opts *o)
 		c.status = RAILWAY_CMD_USAGE;
 		goto out_loop;
 	}
-	if (o->cmd != RC_STATUS && o->cmd != RC_LOGS && !(o->cmd == RC_VARS && o->var == NULL)) {
+	if (o->cmd != RC_STATUS && o->cmd != RC_LOGS && o->cmd != RC_VOLUMES &&
+	    !(o->cmd == RC_VARS && o->var == NULL)) {
 		/* the audit log is opened only for what it records */
 		c.audit = audit_open(cfg->audit_file, cfg->audit_fsync);
 		memset(&po, 0, sizeof po);
@@ -1911,6 +2450,7 @@ railway_cmd_run(const struct config *cfg, const struct railway_cmd_opts *o)
 	uv_run(&c.loop, UV_RUN_DEFAULT);
 	railway_logs_close(&c.logs);
 	railway_free(&c.rw);
+	railway_volumes_unref(c.vols);
 	policy_free(&c.policy);		/* audits what is still outstanding */
 	audit_free(&c.audit);
 out_loop:

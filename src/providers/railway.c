@@ -115,6 +115,7 @@ struct rw_op {
 	char *reveal_scope;	/* var-reveal: service id or "shared", for messages */
 	railway_done_fn *done;
 	railway_int_read_fn *read;	/* a read (not a mutation): gets the data */
+	int write;		/* railway_int_write: a mutation answered as data */
 	void *ud;
 	uint64_t t0;		/* loop ms at the call */
 	int sent;		/* on the wire (outcome unknown if cancelled) */
@@ -2365,7 +2366,11 @@ rw_on_action(struct railway *rw, struct rw_reply *r)
 	rw->q_len--;
 	if (op->read != NULL) {
 		/* a read: the data goes to its owner, nothing to refresh */
-		if (r->fail != RW_FAIL_NONE || r->partial)
+		if (r->fail == RW_FAIL_NET && op->write) {
+			snprintf(buf, sizeof buf, "%s (the request may have reached Railway: "
+			    "check before retrying)", r->error);
+			op->read(rw, NULL, buf, op->ud);
+		} else if (r->fail != RW_FAIL_NONE || r->partial)
 			op->read(rw, NULL, r->error, op->ud);
 		else
 			op->read(rw, r->data, NULL, op->ud);
@@ -3140,6 +3145,7 @@ railway_stop(struct railway *rw)
 	rw->q_tail = NULL;
 	rw->q_len = 0;
 	rw->wait_until = 0;
+	railway_int_volumes_stop(rw);	/* railway_volumes.c: what waits between polls */
 }
 
 void
@@ -3275,4 +3281,35 @@ railway_token_load(const char *env_name, const char *file, char **token, char *w
 		return err_set(e, ERR_INVALID, "the token file %s is empty", file);
 	}
 	return 0;
+}
+
+/* --- lent to railway_volumes.c ------------------------------------------------- */
+
+int
+railway_int_write(struct railway *rw, enum rw_doc doc, const char *variables,
+    railway_int_read_fn *fn, void *ud, struct err *e)
+{
+	cJSON *v = cJSON_Parse(variables != NULL ? variables : "{}");
+	struct rw_op *op;
+
+	if (!cJSON_IsObject(v)) {
+		cJSON_Delete(v);
+		return err_set(e, ERR_INVALID, "railway: write variables are not a JSON object");
+	}
+	op = rw_op_new(rw_doc_files[doc], doc, v, 0, NULL, ud);
+	op->read = fn;
+	op->write = 1;
+	return rw_enqueue(rw, op, e);
+}
+
+uv_loop_t *
+railway_int_loop(const struct railway *rw)
+{
+	return rw->loop;
+}
+
+int
+railway_int_running(const struct railway *rw)
+{
+	return rw != NULL && rw->running;
 }

@@ -1,11 +1,12 @@
 /* railway_int.h - what railway.c lends the other files of the Railway
- * provider (railway_logs.c).  Not a public interface: include it only from
- * src/providers/railway*.c.
+ * provider (railway_logs.c, railway_volumes.c).  Not a public interface:
+ * include it only from src/providers/railway*.c.
  */
 #ifndef SIGNALBOX_RAILWAY_INT_H
 #define SIGNALBOX_RAILWAY_INT_H
 
 #include <stdint.h>
+#include <uv.h>
 
 #include "signalbox/err.h"
 
@@ -32,7 +33,15 @@ struct railway;
 	_(DEPLOYMENT_WATCH, "deployment_watch") \
 	_(ENV_LOGS, "env_logs") \
 	_(ENV_LOGS_QUERY, "env_logs_query") \
-	_(DEPLOYMENT_LOGS, "deployment_logs")
+	_(DEPLOYMENT_LOGS, "deployment_logs") \
+	_(VOLUMES, "volumes") \
+	_(VOLUME_BACKUPS, "volume_backups") \
+	_(VOLUME_BACKUP_CREATE, "volume_backup_create") \
+	_(VOLUME_BACKUP_RESTORE, "volume_backup_restore") \
+	_(VOLUME_RESTORE_CHECK, "volume_restore_check") \
+	_(VOLUME_COMMIT_STAGED, "volume_commit_staged") \
+	_(VOLUME_SCHEDULE_SET, "volume_schedule_set") \
+	_(WORKFLOW_STATUS, "workflow_status")
 
 enum rw_doc {
 #define RW_DOC_ENUM(id, file) RW_DOC_##id,
@@ -75,5 +84,23 @@ const char *railway_int_service_name(const struct railway *rw, const char *id);
 
 /* RFC 3339 text to epoch ms; 0 when malformed. */
 int64_t railway_int_parse_time(const char *s);
+
+/* railway_int_read for a mutation answered as data (volume backups): the
+ * same queue, but a transport failure adds that the request may have
+ * reached Railway.  FN runs exactly once, later, from the loop. */
+int railway_int_write(struct railway *rw, enum rw_doc doc, const char *variables,
+    railway_int_read_fn *fn, void *ud, struct err *e);
+
+/* The loop RW runs on. */
+uv_loop_t *railway_int_loop(const struct railway *rw);
+
+/* Whether RW runs (railway_start, and no railway_stop since): a read that
+ * fails while it does not was cancelled. */
+int railway_int_running(const struct railway *rw);
+
+/* railway_volumes.c: end RW's volume operations that wait between polls
+ * (their DONE runs with cancelled = 1).  railway_stop calls it after the
+ * queue was emptied. */
+void railway_int_volumes_stop(struct railway *rw);
 
 #endif

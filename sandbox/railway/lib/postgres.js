@@ -19,6 +19,16 @@ const { isoNow, sleep } = require('./util');
 
 class ApiErrorLocal extends Error {}
 
+// Railway's backup schedules: how often, and how long each backup is kept
+// (its documentation: daily ones 6 days, weekly ones a month, monthly ones
+// three months).
+const SCHEDULE = {
+  DAILY: { name: 'Daily', cron: '0 0 * * *', retentionDays: 6 },
+  WEEKLY: { name: 'Weekly', cron: '0 0 * * 0', retentionDays: 30 },
+  MONTHLY: { name: 'Monthly', cron: '0 0 1 * *', retentionDays: 90 },
+};
+const SCHEDULE_KINDS = Object.keys(SCHEDULE);
+
 function userIds(name) {
   try {
     const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
@@ -37,6 +47,7 @@ class PgDriver {
     this.ids = ids;
     this.ApiError = ApiError || ApiErrorLocal;
     this.workflows = new Map(); // id -> {status, error, kind, startedAt, endedAt}
+    this.schedules = new Map(); // VolumeInstanceBackupScheduleKind -> schedule record (in memory)
     this.busy = null; // description of the running pgBackRest/pg_ctl operation
     this.opts = null; // postmaster options captured from postmaster.opts
     this.watchTimer = null;
@@ -410,6 +421,35 @@ class PgDriver {
       this.event('pgbackrest.restore_staged', { workflowId: w.id, label: b.label });
     })().then(() => this.endWorkflow(w, null), (e) => this.endWorkflow(w, e));
     return w;
+  }
+
+  // ------------------------------------------------------------ schedule
+
+  // The volume's backup schedule, as volumeInstanceBackupScheduleList
+  // returns it: one record per kind, DAILY, WEEKLY, MONTHLY in that order.
+  // Kept in memory only, and nothing runs on it: the sandbox takes its
+  // backups when asked.
+  scheduleList() {
+    return SCHEDULE_KINDS.filter((k) => this.schedules.has(k)).map((k) => this.schedules.get(k));
+  }
+
+  // volumeInstanceBackupScheduleUpdate: KINDS replaces the schedule (an
+  // empty list removes it). A kind kept keeps its record (id, createdAt).
+  scheduleUpdate(kinds, volumeInstanceId) {
+    const want = new Set(kinds || []);
+    for (const k of want) if (!SCHEDULE[k]) throw new this.ApiError(`Unknown backup schedule kind ${String(k).slice(0, 32)}`);
+    const before = this.scheduleList().map((s) => s.kind);
+    for (const k of [...this.schedules.keys()]) if (!want.has(k)) this.schedules.delete(k);
+    for (const k of SCHEDULE_KINDS) {
+      if (!want.has(k) || this.schedules.has(k)) continue;
+      const d = SCHEDULE[k];
+      this.schedules.set(k, {
+        id: this.ids.next('backupSchedule'), kind: k, name: d.name, cron: d.cron,
+        retentionSeconds: d.retentionDays * 86400, createdAt: isoNow(), volumeInstanceId,
+      });
+    }
+    this.event('backup.schedule', { volumeInstanceId, before, after: this.scheduleList().map((s) => s.kind) });
+    return true;
   }
 
   // Applying a staged restore: a new deployment of the database service.

@@ -214,6 +214,10 @@ function makeResolvers(app) {
       volumeInstanceOf(ctx, volumeInstanceId);
       return pg.list();
     },
+    volumeInstanceBackupScheduleList: (_, { volumeInstanceId }, ctx) => {
+      volumeInstanceOf(ctx, volumeInstanceId);
+      return pg.scheduleList();
+    },
     workflowStatus: (_, { workflowId }, ctx) => {
       need(ctx);
       const w = pg ? pg.workflow(workflowId) : null;
@@ -339,6 +343,10 @@ function makeResolvers(app) {
       volumeInstanceOf(ctx, volumeInstanceId);
       const w = pg.restoreStage(P, volumeInstanceBackupId);
       return { workflowId: w.id };
+    },
+    volumeInstanceBackupScheduleUpdate: (_, { volumeInstanceId, kinds }, ctx) => {
+      volumeInstanceOf(ctx, volumeInstanceId);
+      return pg.scheduleUpdate(kinds, volumeInstanceId);
     },
   };
 
