@@ -25,16 +25,26 @@
 #include "signalbox/config.h"
 #include "signalbox/console.h"
 #include "signalbox/policy.h"
+#include "signalbox/railway.h"
 #include "signalbox/store.h"
 #include "signalbox/util.h"
 #include "signalbox/view.h"
 #include "signalbox/xalloc.h"
+
+#define BK_VOLUME_REFRESH_MS 60000	/* the volume list, while the pane shows */
+#define BK_VOLUME_ROWS 3		/* volume backups drawn */
 
 struct bk_view {
 	const struct backups_snap *snap;
 	uint64_t gen;
 	struct view_list list;		/* over the backups, newest first */
 	char sel_label[64];		/* the selected backup across refreshes */
+	/* the provider's volume (backups.volume), fetched while drawn */
+	const char *volume_service;	/* the config's, or NULL */
+	struct railway_volumes *vol;	/* ours (a reference), or NULL */
+	char vol_error[200];
+	int vol_pending;
+	int64_t vol_asked_ms;
 };
 
 int
@@ -46,15 +56,58 @@ view_backups_enabled(const struct config *cfg)
 static int
 bk_view_init(struct view *v, const struct config *cfg)
 {
-	(void)v;
-	(void)cfg;
+	struct bk_view *bv = v->priv;
+
+	bv->volume_service = cfg != NULL ? cfg->backups.volume_service : NULL;
 	return 0;
 }
 
 static void
 bk_view_free(struct view *v)
 {
-	(void)v;
+	struct bk_view *bv = v->priv;
+
+	railway_volumes_unref(bv->vol);
+	bv->vol = NULL;
+}
+
+static void
+bk_volumes_done(struct railway_volumes *vol, const char *error, void *ud)
+{
+	struct view *v = ud;
+	struct bk_view *bv = v->priv;
+
+	bv->vol_pending = 0;
+	if (vol != NULL) {
+		railway_volumes_ref(vol);
+		railway_volumes_unref(bv->vol);
+		bv->vol = vol;
+		bv->vol_error[0] = '\0';
+	} else {
+		util_strlcpy(bv->vol_error, error != NULL ? error : "no answer",
+		    sizeof bv->vol_error);
+	}
+	v->dirty = 1;
+}
+
+/* Ask for the volume list when the pane shows and it is old. */
+static void
+bk_volumes_want(struct view *v, int now)
+{
+	struct bk_view *bv = v->priv;
+	int64_t have = bv->vol != NULL ? bv->vol->fetched_ms : 0;
+
+	if (bv->volume_service == NULL || v->host == NULL || v->host->volumes == NULL ||
+	    bv->vol_pending)
+		return;
+	if (!now && v->now_ms - bv->vol_asked_ms < BK_VOLUME_REFRESH_MS &&
+	    (have > 0 || bv->vol_error[0] != '\0' || bv->vol_asked_ms > 0))
+		return;
+	bv->vol_asked_ms = v->now_ms;
+	if (v->host->volumes(v->host->ud, bv->volume_service, bk_volumes_done, v, bv->vol_error,
+	    sizeof bv->vol_error) == 0)
+		bv->vol_pending = 1;
+	view_wake_at(v, v->now_ms + BK_VOLUME_REFRESH_MS);
 }
 
 static size_t
@@ -418,6 +471,56 @@ bk_draw_drills(struct view *v, struct canvas *cv, int y, int rows)
 	return y;
 }
 
+/* The provider's volume of backups.volume, its schedule and its newest
+ * backups. */
+static int
+bk_draw_volume(struct view *v, struct canvas *cv, int y, int rows)
+{
+	struct bk_view *bv = v->priv;
+	const struct railway_volumes *vol = bv->vol;
+	int w = canvas_width(cv), x;
+	char a[40], b[40], sched[64];
+
+	if (rows < 2)
+		return y;
+	x = canvas_printf(cv, y, 1, -1, STYLE_HEADER, "Volume of %s ", bv->volume_service);
+	if (vol == NULL) {
+		canvas_textn(cv, y, 1 + x, w - 2 - x, STYLE_DIM, bv->vol_error[0] != '\0' ?
+		    bv->vol_error : "asking the provider…", strlen(bv->vol_error[0] != '\0' ?
+		    bv->vol_error : "asking the provider…"));
+		return y + 2;
+	}
+	if (vol->instance_id[0] == '\0') {
+		canvas_text(cv, y, 1 + x, STYLE_DIM, "(the service has no volume)");
+		return y + 2;
+	}
+	railway_schedule_format(vol->schedule_kinds, sched, sizeof sched);
+	util_fmt_age(a, sizeof a, v->now_ms - vol->fetched_ms);
+	x += canvas_printf(cv, y, 1 + x, w - 2 - x, STYLE_DEFAULT, "%s %s · %.0f/%lld MB · "
+	    "schedule %s · %zu backups", vol->volume_name, vol->state, vol->used_mb,
+	    (long long)vol->size_mb, sched, vol->n_backups);
+	if (bv->vol_error[0] != '\0')
+		canvas_textn(cv, y, 2 + x, w - 3 - x, STYLE_STATE_STALE, bv->vol_error,
+		    strlen(bv->vol_error));
+	else
+		canvas_printf(cv, y, 2 + x, w - 3 - x, STYLE_DIM, "(%s ago)", a);
+	y++;
+	for (size_t i = 0; i < vol->n_backups && i < BK_VOLUME_ROWS && rows > 1; i++, rows--) {
+		const struct railway_volume_backup *vb = &vol->backups[i];
+
+		bk_fmt_time(a, sizeof a, vb->created_ms / 1000);
+		bk_fmt_time(b, sizeof b, vb->expires_ms / 1000);
+		x = view_col(cv, y, 3, 12, STYLE_DEFAULT, vb->id, 0);
+		x = view_col(cv, y, x, 19, STYLE_DEFAULT, a, 0);
+		canvas_printf(cv, y++, x, w - 1 - x, STYLE_DIM, "%s%s%s", vb->name[0] != '\0' ?
+		    vb->name : vb->external_id, vb->expires_ms > 0 ? " · expires " : "",
+		    vb->expires_ms > 0 ? b : "");
+	}
+	if (vol->n_backups == 0)
+		canvas_text(cv, y++, 3, STYLE_DIM, "no volume backup yet: :volume-backup takes one");
+	return y;
+}
+
 static void
 bk_view_draw(struct view *v, struct canvas *cv)
 {
@@ -436,7 +539,9 @@ bk_view_draw(struct view *v, struct canvas *cv)
 	/* below the list: the job (1), the drill now (1), the history header
 	 * and up to 5 drills; the list gets the rest but at least 4 rows */
 	below = (s->job.active || s->job.finished) + s->drill.active + 1 +
-	    (int)(s->n_history < 5 ? s->n_history : 5);
+	    (int)(s->n_history < 5 ? s->n_history : 5) +
+	    (bv->volume_service != NULL ? 2 + BK_VOLUME_ROWS : 0);
+	bk_volumes_want(v, 0);
 	list_rows = h - y - 1 - below;
 	if (list_rows < 4)
 		list_rows = 4;
@@ -445,6 +550,8 @@ bk_view_draw(struct view *v, struct canvas *cv)
 	y++;
 	if (y < h)
 		y = bk_draw_job(v, cv, y);
+	if (y < h && bv->volume_service != NULL)
+		y = bk_draw_volume(v, cv, y, h - y);
 	if (y < h)
 		bk_draw_drills(v, cv, y, h - y);
 }
@@ -582,6 +689,64 @@ bk_request(struct view *v, enum action a, const char *arg)
 	console_request(v->host->console, &q, bk_answered, j);
 }
 
+/* A volume action through the host's act hook (policy, confirmation,
+ * audit, then the provider: act.c). */
+static void
+bk_volume_request(struct view *v, enum action a, const char *arg)
+{
+	struct bk_view *bv = v->priv;
+	const struct railway_volumes *vol = bv->vol;
+	struct policy_param param;
+	struct policy_req q;
+	char before[96], after[96];
+
+	if (v->host == NULL || v->host->act == NULL || bv->volume_service == NULL) {
+		bk_say(v->host, 1, "volume: no provider volume configured (backups.volume)");
+		return;
+	}
+	if (vol == NULL || vol->instance_id[0] == '\0') {
+		bk_say(v->host, 1, "volume: the volume is not known yet (r asks the provider)");
+		return;
+	}
+	memset(&q, 0, sizeof q);
+	q.action = a;
+	q.target = bv->volume_service;
+	q.from = -1;
+	param.name = "volume_instance";
+	param.value = vol->instance_id;
+	param.secret = 0;
+	q.params = &param;
+	q.n_params = 1;
+	if (a == ACTION_VOLUME_BACKUP) {
+		q.after = arg != NULL && *arg != '\0' ? arg : NULL;
+	} else if (a == ACTION_VOLUME_RESTORE) {
+		const struct railway_volume_backup *hit = NULL;
+
+		for (size_t i = 0; arg != NULL && *arg != '\0' && i < vol->n_backups; i++)
+			if (strcmp(vol->backups[i].id, arg) == 0 ||
+			    strcmp(vol->backups[i].external_id, arg) == 0)
+				hit = &vol->backups[i];
+		if (hit == NULL) {
+			bk_say(v->host, 1, "volume-restore: give a backup of the list "
+			    "(:volume-restore ID)");
+			return;
+		}
+		q.target_id = hit->id;
+		snprintf(after, sizeof after, "%.40s (%.40s)", hit->id, hit->name[0] != '\0' ?
+		    hit->name : hit->external_id);
+		q.after = after;
+		snprintf(before, sizeof before, "%zu backups, state %.20s", vol->n_backups,
+		    vol->state);
+		q.before = before;
+	} else {
+		railway_schedule_format(vol->schedule_kinds, before, sizeof before);
+		q.before = before;
+		q.after = arg != NULL && *arg != '\0' ? arg : "none";
+	}
+	v->host->act(v->host->ud, &q);
+	bv->vol_asked_ms = 0;		/* list again soon */
+}
+
 static int
 bk_view_key(struct view *v, enum action a, const struct key_event *ev)
 {
@@ -598,6 +763,11 @@ bk_view_key(struct view *v, enum action a, const struct key_event *ev)
 	case ACTION_BACKUP_RESTORE:
 		bk_request(v, a, ev != NULL ? ev->arg : NULL);
 		return 1;
+	case ACTION_VOLUME_BACKUP:
+	case ACTION_VOLUME_RESTORE:
+	case ACTION_VOLUME_SCHEDULE:
+		bk_volume_request(v, a, ev != NULL ? ev->arg : NULL);
+		return 1;
 	case ACTION_DRILL_CANCEL:
 		if (bv->snap == NULL || !bv->snap->drill.active) {
 			bk_say(v->host, 1, "drill-cancel: no drill is running");
@@ -609,6 +779,7 @@ bk_view_key(struct view *v, enum action a, const struct key_event *ev)
 	case ACTION_REFRESH:
 		if (v->host != NULL && v->host->backups != NULL) {
 			backups_refresh(v->host->backups);
+			bk_volumes_want(v, 1);
 			return 1;
 		}
 		return 0;

@@ -107,6 +107,7 @@ struct config_backups {
 	size_t n_checks;
 	char **smoke;		/* command, or NULL */
 	int64_t drill_timeout_ms;	/* default 10m */
+	char *volume_service;	/* provider service whose volume backups are shown, or NULL */
 	char **restore_stop;	/* restore in place: stop / start the server; */
 	char **restore_start;	/*   both or neither */
 	int line, col;

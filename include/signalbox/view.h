@@ -28,6 +28,8 @@ struct view;
 
 /* What a view may ask of the application.  Every member may be NULL (tests
  * pass an empty host). */
+struct railway_volumes;
+
 struct view_host {
 	void *ud;
 	/* show a one-line message in the status line */
@@ -50,6 +52,13 @@ struct view_host {
 	struct pg_stats *pg_stats;
 	/* the backups source, for backup and drill after the policy; NULL: none */
 	struct backups *backups;
+	/* list the provider's volume of service SERVICE (by name): DONE(v, error,
+	 * CBUD) runs later from the loop, with V valid during the call
+	 * (railway_volumes_ref to keep it).  0 when asked; -1 and WHY (size
+	 * WHY_LEN) when nothing can answer.  NULL: no provider */
+	int (*volumes)(void *ud, const char *service,
+	    void (*done)(struct railway_volumes *v, const char *error, void *cbud), void *cbud,
+	    char *why, size_t why_len);
 };
 
 struct view_ops {

@@ -19,8 +19,10 @@
 #     system-id and the PITR window;
 #   - restore in place of the backup (typed confirmation, then a second one
 #     saying what is lost): the server is stopped, restored and started,
-#     the table created after the backup is gone, audited; the console
-#     quits 0, no sanitizer report.
+#     the table created after the backup is gone, audited;
+#   - the provider's volume (Railway volume backups, the emulator's real
+#     pgBackRest) shows in the same pane and a volume backup taken from it
+#     is listed and audited; the console quits 0, no sanitizer report.
 #
 # Needs SIGNALBOX_BIN (set by CTest).
 . "$(dirname "$0")/lib.sh"
@@ -183,6 +185,19 @@ check "audit: restore allowed with the reason" \
 	audit_has '.action == "restore" and .result == "allowed" and .reason == "backups test: restore in place"'
 check "audit: restore ok" audit_has '.action == "restore" and .result == "ok"'
 check "Postgres OK again in the Data pane's source" on_screen 60 'postgres:ok'
+
+# ---- the provider's volume (Railway volume backups) in the same pane ------------------------
+check "the volume section shows the provider's volume" on_screen 60 'Volume of postgres +postgres-volume'
+keys :
+typed "volume-backup pane-test"
+keys Enter
+check "the volume backup asks" on_screen 5 'Back up the volume of postgres in production'
+confirm_typed "backups test: volume backup"
+check "the status line says it is done" on_screen 180 'volume-backup postgres: done'
+keys r
+check "the new volume backup is listed by its name" on_screen 60 'pane-test'
+check "audit: volume-backup allowed and ok" \
+	audit_has '.action == "volume-backup" and .result == "ok"'
 
 code=$(tui_quit)
 check "the console quits with 0" test "$code" = 0

@@ -157,6 +157,16 @@ act_done(const struct railway_result *r, void *ud)
 	act_job_unlink(j);
 }
 
+/* The policy parameter NAME of Q, or NULL. */
+static const char *
+act_param(const struct policy_req *q, const char *name)
+{
+	for (size_t i = 0; q->params != NULL && i < q->n_params; i++)
+		if (q->params[i].name != NULL && strcmp(q->params[i].name, name) == 0)
+			return q->params[i].value;
+	return NULL;
+}
+
 /* Send J's request to the provider; -1 and E when it could not be sent. */
 static int
 act_send(struct act_job *j, struct err *e)
@@ -187,6 +197,25 @@ act_send(struct act_job *j, struct err *e)
 		return railway_var_delete(rw, svc, q->var, act_done, j, e);
 	case ACTION_VAR_REVEAL:
 		return railway_var_reveal(rw, svc, q->var, act_done, j, e);
+	case ACTION_VOLUME_BACKUP:
+	case ACTION_VOLUME_RESTORE:
+	case ACTION_VOLUME_SCHEDULE: {
+		/* the pane names the volume instance in a parameter (audited too) */
+		const char *vi = act_param(q, "volume_instance");
+		unsigned kinds;
+
+		if (vi == NULL || *vi == '\0')
+			return err_set(e, ERR_INVALID, "no volume instance in the request");
+		if (q->action == ACTION_VOLUME_BACKUP)
+			return railway_volume_backup_create(rw, vi, q->after, 1, NULL, act_done, j,
+			    e);
+		if (q->action == ACTION_VOLUME_RESTORE)
+			return railway_volume_backup_restore(rw, vi, q->target_id, NULL, act_done, j,
+			    e);
+		if (railway_schedule_parse(q->after != NULL ? q->after : "none", &kinds, e) != 0)
+			return -1;
+		return railway_volume_schedule_set(rw, vi, kinds, act_done, j, e);
+	}
 	default:
 		return err_set(e, ERR_INTERNAL, "'%s' is not a provider action",
 		    action_info(q->action) != NULL ? action_info(q->action)->name : "?");

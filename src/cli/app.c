@@ -293,6 +293,40 @@ app_host_refresh(void *ud)
 	console_message(a->console, 0, "refreshing from the provider");
 }
 
+/* The backups pane's volume section: SERVICE by name in the latest project
+ * snapshot, then its volume through the provider. */
+static int
+app_host_volumes(void *ud, const char *service,
+    void (*done)(struct railway_volumes *v, const char *error, void *cbud), void *cbud,
+    char *why, size_t why_len)
+{
+	struct app *a = ud;
+	const struct railway_project_snap *snap;
+	struct err e;
+
+	if (a->railway == NULL) {
+		snprintf(why, why_len, "no provider is configured (provider: in the config)");
+		return -1;
+	}
+	snap = store_get(a->store, STORE_TOPIC_SERVICES, NULL);
+	if (snap == NULL) {
+		snprintf(why, why_len, "waiting for the provider's project");
+		return -1;
+	}
+	for (size_t i = 0; i < snap->n_services; i++) {
+		if (strcmp(snap->services[i].name, service) != 0)
+			continue;
+		memset(&e, 0, sizeof e);
+		if (railway_volumes_list(a->railway, snap->services[i].id, done, cbud, &e) != 0) {
+			snprintf(why, why_len, "%s", e.msg);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(why, why_len, "the project has no service '%.60s' (backups.volume)", service);
+	return -1;
+}
+
 /* A revealed value goes to the pane that shows variables, if it is the
  * one in front (it asked); otherwise it is dropped unseen. */
 static void
@@ -363,6 +397,7 @@ app_run_console(const struct app_opts *opts)
 	a.host.refresh = app_host_refresh;
 	a.host.pg_stats = a.pg_stats;
 	a.host.backups = a.backups;
+	a.host.volumes = a.railway != NULL ? app_host_volumes : NULL;
 	memset(&co, 0, sizeof co);
 	co.cfg = opts->cfg;
 	co.store = a.store;

@@ -246,6 +246,9 @@ enum {
 	    60000, 31536000000LL, NULL, 0, \
 	    "The newest backup may be this old before the pane and the status " \
 	    "bar say DEGRADED.") \
+	_(BK_VOLUME, "backups.volume", STRING, NULL, 0, 0, NULL, 0, \
+	    "Name of the provider's service whose volume backups the pane " \
+	    "shows and takes (a Railway database service); needs provider.") \
 	_(BK_RESTORE, "backups.restore", MAP, "{}", 0, 0, NULL, 0, \
 	    "Restore in place (the restore key): how the server is stopped and " \
 	    "started, a mapping of the options below; without both the pane " \
@@ -1946,6 +1949,11 @@ config_apply_backups(struct config_parse *p)
 	b->smoke = config_words(v[CONFIG_OPT_BK_DRILL_SMOKE].set ?
 	    v[CONFIG_OPT_BK_DRILL_SMOKE].text : NULL, NULL);
 	b->drill_timeout_ms = config_num(v, CONFIG_OPT_BK_DRILL_TIMEOUT);
+	b->volume_service = config_strdup_or_null(config_str(v, CONFIG_OPT_BK_VOLUME));
+	if (b->volume_service != NULL && p->cfg->provider.type == CONFIG_PROVIDER_NONE &&
+	    !v[CONFIG_OPT_PROVIDER].set)
+		config_error(p, v[CONFIG_OPT_BK_VOLUME].pos, "'volume' names a service of the "
+		    "provider, but there is no provider: mapping");
 	b->restore_stop = config_words(v[CONFIG_OPT_BK_RESTORE_STOP].set ?
 	    v[CONFIG_OPT_BK_RESTORE_STOP].text : NULL, NULL);
 	b->restore_start = config_words(v[CONFIG_OPT_BK_RESTORE_START].set ?
@@ -2210,6 +2218,7 @@ config_fini(struct config *cfg)
 	config_words_free(cfg->backups.tables);
 	config_words_free(cfg->backups.smoke);
 	config_words_free(cfg->backups.restore_stop);
+	free(cfg->backups.volume_service);
 	config_words_free(cfg->backups.restore_start);
 	for (i = 0; i < cfg->backups.n_checks; i++) {
 		free(cfg->backups.checks[i].name);
@@ -2534,6 +2543,7 @@ config_dump_backups(FILE *out, const struct config *cfg)
 	}
 	fputs("backups:\n", out);
 	config_dump_words(out, 2, 1, CONFIG_OPT_BK_WRAPPER, b->wrapper);
+	config_dump_str(out, 2, 1, CONFIG_OPT_BK_VOLUME, b->volume_service);
 	fputs("  pgbackrest:\n", out);
 	config_dump_str(out, 4, 1, CONFIG_OPT_BK_PGBR_BIN, b->pgbr_bin);
 	config_dump_str(out, 4, 1, CONFIG_OPT_BK_PGBR_CONFIG, b->pgbr_config);
