@@ -13,6 +13,7 @@
 #include "signalbox/keymap.h"
 #include "signalbox/logs_cmd.h"
 #include "signalbox/backup_cmd.h"
+#include "signalbox/flags_cmd.h"
 #include "signalbox/railway_cmd.h"
 #include "signalbox/theme.h"
 #include "signalbox/util.h"
@@ -29,7 +30,9 @@ usage(FILE *out)
 	railway_cmd_usage(out);
 	fputs("       signalbox backup [info] [--json]\n"
 	    "       signalbox backup take [full|diff|incr] [--yes]\n"
-	    "       signalbox backup drill [LABEL|TIME] [--json] [--yes]\n", out);
+	    "       signalbox backup drill [LABEL|TIME] [--json] [--yes]\n"
+	    "       signalbox flags [list] [--env E] [--json]\n"
+	    "       signalbox flags set NAME on|off|N% [--env E] [--yes]\n", out);
 	fprintf(out,
 	    "\n"
 	    "  -c, --config FILE   configuration (default $XDG_CONFIG_HOME/signalbox/signalbox.yml)\n"
@@ -118,12 +121,15 @@ main(int argc, char **argv)
 	struct app_opts ao;
 	struct railway_cmd_opts rco;
 	struct backup_cmd_opts bco;
+	struct flags_cmd_opts fco;
 	struct err e;
 	size_t i;
 	/* a Railway command takes the options after it (railway_cmd.h) */
 	int at = railway_cmd_index(argc, argv, "c:v:t:l:rjmhV", longopts);
 	int bat = at > 0 ? 0 : cli_word_index(argc, argv, "c:v:t:l:rjmhV", longopts,
 	    backup_cmd_is);
+	int fat = at > 0 || bat > 0 ? 0 : cli_word_index(argc, argv, "c:v:t:l:rjmhV",
+	    longopts, flags_cmd_is);
 
 	setlocale(LC_ALL, "");
 	/* logs FILE|- is the log engine's; logs SERVICE the Railway command's */
@@ -131,6 +137,8 @@ main(int argc, char **argv)
 		return logs_cmd_main(argc - 1, argv + 1);
 	if (bat > 0)
 		at = bat;
+	if (fat > 0)
+		at = fat;
 	while ((opt = getopt_long(at > 0 ? at : argc, argv, "c:v:t:l:rjmhV", longopts,
 	    NULL)) != -1) {
 		switch (opt) {
@@ -148,6 +156,18 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if (fat > 0) {
+		switch (flags_cmd_parse(&fco, argc - fat, argv + fat)) {
+		case 0: break;
+		case 1: return 0;
+		default: return 2;
+		}
+		config_path = fco.config_path != NULL ? fco.config_path : config_path;
+		log_path = fco.log_path != NULL ? fco.log_path : log_path;
+		fco.read_only |= read_only;
+		fco.json |= json;
+		at = 0;
+	}
 	if (bat > 0) {
 		switch (backup_cmd_parse(&bco, argc - bat, argv + bat)) {
 		case 0: break;
@@ -236,6 +256,13 @@ main(int argc, char **argv)
 		config_fini(&cfg);
 		free(default_path);
 		return 2;
+	}
+	if (fat > 0) {
+		rc = flags_cmd_run(&cfg, &fco);
+		config_fini(&cfg);
+		free(default_path);
+		diag_close();
+		return rc;
 	}
 	if (bat > 0) {
 		rc = backup_cmd_run(&cfg, &bco);

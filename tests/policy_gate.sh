@@ -3,7 +3,8 @@
 # policy ticket: every call of railway_deploy, _redeploy, _restart,
 # _stop_deployment, _rollback, _scale, _var_set, _var_delete, _var_reveal,
 # _volume_backup_create, _volume_backup_restore or _volume_schedule_set,
-# or of pg_stats_cancel (pg_cancel_backend), backups_take, backups_drill or backups_restore, outside where they are defined
+# or of pg_stats_cancel (pg_cancel_backend), backups_take, backups_drill,
+# backups_restore or flag_store_set (flags.h), outside where they are defined
 # must sit in a function that calls policy_redeem (policy.h), or in a
 # static function whose every call in its file is in such a function (a
 # dispatcher the redeeming function calls).
@@ -23,7 +24,7 @@ my $src = <$fh>;
 # comments may name anything; code may not (line numbers are kept)
 $src =~ s{/\*(.*?)\*/}{my $c = $1; $c =~ tr/\n//cd; " $c"}gse;
 $src =~ s{//[^\n]*}{}g;
-my $mut = qr/(?<![A-Za-z0-9_])(?:railway_(?:deploy|redeploy|restart|stop_deployment|rollback|scale|var_set|var_delete|var_reveal|volume_backup_create|volume_backup_restore|volume_schedule_set)|pg_stats_cancel|backups_take|backups_drill|backups_restore)\s*\(/;
+my $mut = qr/(?<![A-Za-z0-9_])(?:railway_(?:deploy|redeploy|restart|stop_deployment|rollback|scale|var_set|var_delete|var_reveal|volume_backup_create|volume_backup_restore|volume_schedule_set)|pg_stats_cancel|backups_take|backups_drill|backups_restore|flag_store_set)\s*\(/;
 my $redeem = qr/(?<![A-Za-z0-9_])policy_redeem\s*\(/;
 my @lines = split /\n/, $src, -1;
 my (@fns, $cur, $bad);

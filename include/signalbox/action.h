@@ -88,6 +88,11 @@
 	    "Set the volume's backup schedule (:volume-schedule DAILY,WEEKLY | none)") \
 	_(DRILL_CANCEL, "drill-cancel", "backups", "", 0, \
 	    "Stop the running drill: its server is stopped and its directory removed") \
+	_(FLAG_SET,    "flag-set",    "flags", "A", ACTION_F_MUTATING, \
+	    "Set a feature flag on, off or to a rollout, compare-and-set " \
+	    "(:flag-set NAME on|off|25%)") \
+	_(FLAG_KILL,   "flag-kill",   "flags", "X", ACTION_F_MUTATING, \
+	    "Kill switch: turn every feature flag of the environment off (:flag-kill)") \
 	_(LOG_FOLLOW,  "follow",      "logs", "F", 0,               "Follow the newest log lines again") \
 	_(LOG_NEXT_MATCH, "next-match", "logs", "n", 0,             "Next line matching the filter (with C: past the context)") \
 	_(LOG_PREV_MATCH, "prev-match", "logs", "N", 0,             "Previous line matching the filter") \

@@ -113,6 +113,16 @@ struct config_backups {
 	int line, col;
 };
 
+enum config_flags_store { CONFIG_FLAGS_REDIS, CONFIG_FLAGS_POSTGRES };
+
+/* flags: the flag store (flags.h).  The URL is never in the file. */
+struct config_flags {
+	int enabled;		/* the mapping is in the file */
+	enum config_flags_store store;	/* default redis */
+	char *url_env;		/* default REDIS_URL / DATABASE_URL by store */
+	int line, col;
+};
+
 struct config_binding {
 	char *section;		/* "global" or a view name */
 	char *key;		/* key name as written */
@@ -148,6 +158,8 @@ struct config {
 	struct config_datastore ds_postgres, ds_redis;	/* datastores: */
 
 	struct config_backups backups;	/* backups: */
+
+	struct config_flags flags;	/* flags: */
 
 	/* logs: the ring and the sources of the logs pane */
 	size_t logs_max_memory;		/* bytes; default 64 MiB */

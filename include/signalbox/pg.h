@@ -12,7 +12,8 @@
  *
  * Queries are queued and sent one at a time with PQsendQueryParams (text
  * parameters and results).  The session is read-only
- * (default_transaction_read_only) with a statement timeout, and tells the
+ * (default_transaction_read_only) unless pg_opts.read_write asks for
+ * writes (the flag store's Postgres backend), with a statement timeout, and tells the
  * server application_name=signalbox.  Only src/net/pg.c includes libpq.
  */
 #ifndef SIGNALBOX_PG_H
@@ -66,6 +67,8 @@ struct pg_opts {
 	int64_t connect_timeout_ms;	/* 0 = 5 s */
 	int64_t statement_timeout_ms;	/* server side; 0 = 10 s */
 	int64_t retry_max_ms;		/* backoff cap; 0 = 30 s */
+	int read_write;			/* 1: default_transaction_read_only=off, for
+					 * writers (flags); 0: read-only (the default) */
 };
 
 /* A client on LOOP; nothing happens until pg_start.  STATE_FN (may be
@@ -100,6 +103,14 @@ size_t pg_pending(const struct pg *p);
 /* Describe CONNINFO (URL or key=value) as "user@host:port/db" without the
  * password into BUF; -1 and E when libpq cannot parse it. */
 int pg_conninfo_target(const char *conninfo, char *buf, size_t len, struct err *e);
+
+/* A NOTIFY on CHANNEL with PAYLOAD, valid during the call. */
+typedef void pg_notify_fn(const char *channel, const char *payload, void *ud);
+
+/* Hear the notifications of the channels this session LISTENs to (send
+ * LISTEN with pg_query, again after every reconnect: READY); FN may be
+ * NULL to stop.  FN runs from the loop while the connection is read. */
+void pg_set_notify(struct pg *p, pg_notify_fn *fn, void *ud);
 
 /* "connecting", "ready", ... */
 const char *pg_state_name(enum pg_state st);

@@ -100,6 +100,15 @@ void redis_free(struct redis **rp);
 void redis_command(struct redis *r, int argc, const char *const *argv,
     redis_reply_fn *done, void *ud);
 
+/* A message published on a channel subscribed to; valid during the call. */
+typedef void redis_message_fn(const char *channel, const char *payload, void *ud);
+
+/* Subscribe to CHANNEL (copied): FN hears every message on it, from the
+ * loop, until redis_free; the subscription is sent again after every
+ * reconnect.  A client that subscribes is a subscriber connection (RESP2):
+ * send no other command on it, use a second client for those. */
+void redis_subscribe(struct redis *r, const char *channel, redis_message_fn *fn, void *ud);
+
 enum redis_state redis_state(const struct redis *r);
 const char *redis_error(const struct redis *r);
 

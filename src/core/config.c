@@ -218,6 +218,19 @@ enum {
 	_(DS_REDIS_INTERVAL, "datastores.redis.interval", DURATION, "2s", \
 	    500, 3600000, NULL, 0, \
 	    "Time between two reads of INFO and SLOWLOG.") \
+	_(FLAGS, "flags", MAP, "{}", 0, 0, NULL, 0, \
+	    "Feature flags: where the flags of every environment are kept, a " \
+	    "mapping of the options below; without it the flag commands " \
+	    "refuse to run.") \
+	_(FLAGS_STORE, "flags.store", ENUM, "redis", 0, 0, "redis|postgres", 0, \
+	    "The flag store: redis (the hash flags:ENVIRONMENT of " \
+	    "docs/flags.md) or postgres (the table signalbox_flags of " \
+	    "sql/flags_postgres.sql, created by signalbox flags migrate).") \
+	_(FLAGS_URL_ENV, "flags.url_env", STRING, \
+	    "REDIS_URL for redis, DATABASE_URL for postgres", 0, 0, NULL, \
+	    CONFIG_F_COMPUTED, \
+	    "Environment variable that holds the store's URL; the password is " \
+	    "never shown, logged or written in this file.") \
 	_(BACKUPS, "backups", MAP, "{}", 0, 0, NULL, 0, \
 	    "Backups of the PostgreSQL server (pgBackRest) and restore drills: " \
 	    "a mapping of the options below; without it the backups pane is " \
@@ -1586,6 +1599,14 @@ config_parse_options(struct config_parse *p, struct fy_node *map,
 			}
 			break;
 		}
+		case CONFIG_OPT_FLAGS:
+			if (config_check_kind(p, val, kat, FYNT_MAPPING, "flags",
+			    "{ store: redis, url_env: REDIS_URL }") == 0) {
+				v[id].set = 1;
+				v[id].pos = kat;
+				config_parse_options(p, val, kat, "flags.", "'flags'", v);
+			}
+			break;
 		case CONFIG_OPT_DATASTORES:
 			if (config_check_kind(p, val, kat, FYNT_MAPPING, "datastores",
 			    "{ postgres: { url_env: DATABASE_URL }, redis: {} }") == 0)
@@ -1925,6 +1946,28 @@ config_words_free(char **w)
 }
 
 static void
+config_apply_flags(struct config_parse *p)
+{
+	struct config_flags *f = &p->cfg->flags;
+	const struct config_val *v = p->root;
+
+	f->enabled = v[CONFIG_OPT_FLAGS].set;
+	f->line = v[CONFIG_OPT_FLAGS].pos.line;
+	f->col = v[CONFIG_OPT_FLAGS].pos.col;
+	f->store = config_num(v, CONFIG_OPT_FLAGS_STORE) == 1 ? CONFIG_FLAGS_POSTGRES :
+	    CONFIG_FLAGS_REDIS;
+	free(f->url_env);
+	f->url_env = xstrdup(v[CONFIG_OPT_FLAGS_URL_ENV].set ?
+	    v[CONFIG_OPT_FLAGS_URL_ENV].text : f->store == CONFIG_FLAGS_POSTGRES ?
+	    "DATABASE_URL" : "REDIS_URL");
+	if (v[CONFIG_OPT_FLAGS_URL_ENV].set && !config_env_var_name_ok(f->url_env))
+		config_error(p, v[CONFIG_OPT_FLAGS_URL_ENV].pos, "'url_env' must be the name "
+		    "of an environment variable like %s, got '%.64s' (the URL itself never "
+		    "goes in this file)", f->store == CONFIG_FLAGS_POSTGRES ? "DATABASE_URL" :
+		    "REDIS_URL", f->url_env);
+}
+
+static void
 config_apply_backups(struct config_parse *p)
 {
 	struct config_backups *b = &p->cfg->backups;
@@ -2107,6 +2150,7 @@ config_apply(struct config_parse *p)
 	    CONFIG_OPT_DS_REDIS_URL_ENV, CONFIG_OPT_DS_REDIS_INTERVAL);
 	config_apply_logs(p);
 	config_apply_backups(p);
+	config_apply_flags(p);
 }
 
 static void
@@ -2164,6 +2208,8 @@ config_init(struct config *cfg)
 	cfg->backups.pg_bin = xstrdup(config_str(none, CONFIG_OPT_BK_DRILL_PG_BIN));
 	cfg->backups.drill_url_env = xstrdup(config_str(none, CONFIG_OPT_BK_DRILL_URL_ENV));
 	cfg->backups.drill_timeout_ms = config_num(none, CONFIG_OPT_BK_DRILL_TIMEOUT);
+	cfg->flags.store = CONFIG_FLAGS_REDIS;
+	cfg->flags.url_env = xstrdup("REDIS_URL");
 }
 
 void
@@ -2226,6 +2272,7 @@ config_fini(struct config *cfg)
 		free(cfg->backups.checks[i].expect);
 	}
 	free(cfg->backups.checks);
+	free(cfg->flags.url_env);
 	for (i = 0; i < cfg->n_bindings; i++) {
 		free(cfg->bindings[i].section);
 		free(cfg->bindings[i].key);
@@ -2573,6 +2620,20 @@ config_dump_backups(FILE *out, const struct config *cfg)
 }
 
 static void
+config_dump_flags(FILE *out, const struct config *cfg)
+{
+	config_dump_comment(out, 0, CONFIG_OPT_FLAGS);
+	if (!cfg->flags.enabled) {
+		fputs("# flags: { store: redis, url_env: REDIS_URL }\n", out);
+		return;
+	}
+	fputs("flags:\n", out);
+	config_dump_plain(out, 2, 1, CONFIG_OPT_FLAGS_STORE,
+	    cfg->flags.store == CONFIG_FLAGS_POSTGRES ? "postgres" : "redis");
+	config_dump_str(out, 2, 1, CONFIG_OPT_FLAGS_URL_ENV, cfg->flags.url_env);
+}
+
+static void
 config_dump_keys(FILE *out, const struct config *cfg)
 {
 	size_t i, j;
@@ -2658,6 +2719,7 @@ config_dump(const struct config *cfg, FILE *out)
 	config_dump_provider(out, cfg);
 	config_dump_datastores(out, cfg);
 	config_dump_backups(out, cfg);
+	config_dump_flags(out, cfg);
 	config_dump_keys(out, cfg);
 }
 

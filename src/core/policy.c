@@ -175,6 +175,8 @@ policy_verb(enum action a)
 	case ACTION_VOLUME_BACKUP: return "Back up";
 	case ACTION_VOLUME_RESTORE: return "Restore";
 	case ACTION_VOLUME_SCHEDULE: return "Schedule";
+	case ACTION_FLAG_SET: return "Set flag";
+	case ACTION_FLAG_KILL: return "Turn all off";
 	default: return NULL;
 	}
 }
@@ -374,6 +376,32 @@ policy_guard(const struct policy_req *r, struct policy_verdict *v)
 		    !policy_empty(r->after) ? r->after : "none");
 		if (policy_empty(r->after) || strcmp(r->after, "none") == 0)
 			policy_warn(v, "no scheduled backups of this volume from now on");
+		break;
+	case ACTION_FLAG_SET:
+		/* target: the flag; before/after: its state in words; target_id:
+		 * where it is stored */
+		snprintf(v->title, sizeof v->title, "Set flag %.60s in %s", t, v->env);
+		policy_plan(v, "%s: %s → %s", t, r->before != NULL ? r->before : "?",
+		    !policy_empty(r->after) ? r->after : "?");
+		if (!policy_empty(r->target_id))
+			policy_plan(v, "written to %s only if it still is what was read "
+			    "(compare-and-set)", r->target_id);
+		else
+			policy_plan(v, "written only if it still is what was read "
+			    "(compare-and-set)");
+		break;
+	case ACTION_FLAG_KILL:
+		/* target: the flag store ("flags:production"); before: the flags on */
+		snprintf(v->title, sizeof v->title, "Turn off every flag of %.60s in %s", t,
+		    v->env);
+		policy_plan(v, "set every flag of %s off (kill switch), each "
+		    "compare-and-set", t);
+		if (r->before != NULL)
+			policy_plan(v, "on now: %s", r->before);
+		policy_warn(v, "every flagged code path in %s stops at once", v->env);
+		v->confirm_twice = 1;
+		snprintf(v->second, sizeof v->second, "Really turn off every flag of %.60s in "
+		    "%.40s?", t, v->env);
 		break;
 	case ACTION_BACKUP_DRILL:
 		snprintf(v->title, sizeof v->title, "Restore drill of %.60s of %.40s in %s",

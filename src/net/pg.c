@@ -44,6 +44,9 @@ struct pg {
 	char *conninfo;
 	char *host, *port;	/* overrides of the conninfo's, or NULL */
 	int64_t connect_ms, statement_ms, retry_max_ms, backoff_ms;
+	int read_write;			/* pg_opts.read_write */
+	pg_notify_fn *notify_fn;	/* pg_set_notify */
+	void *notify_ud;
 	pg_state_fn *state_fn;
 	void *ud;
 	enum pg_state state;
@@ -219,8 +222,10 @@ pg_connect(struct pg *p)
 	const char *val[6];
 	int n = 3;
 
-	snprintf(options, sizeof options, "-c default_transaction_read_only=on "
-	    "-c statement_timeout=%lld", (long long)p->statement_ms);
+	/* read-only unless the owner asked to write (pg_opts.read_write) */
+	snprintf(options, sizeof options, "-c default_transaction_read_only=%s "
+	    "-c statement_timeout=%lld", p->read_write ? "off" : "on",
+	    (long long)p->statement_ms);
 	val[0] = p->conninfo;
 	val[1] = "signalbox";
 	val[2] = options;
@@ -400,6 +405,19 @@ pg_send_next(struct pg *p)
 		pg_fail(p, "cannot watch the connection's socket");
 }
 
+/* Hand every NOTIFY received to the owner (pg_set_notify), or drop it. */
+static void
+pg_drain_notifies(struct pg *p)
+{
+	PGnotify *n;
+
+	while (p->conn != NULL && (n = PQnotifies(p->conn)) != NULL) {
+		if (p->notify_fn != NULL)
+			p->notify_fn(n->relname, n->extra != NULL ? n->extra : "", p->notify_ud);
+		PQfreemem(n);
+	}
+}
+
 /* Read what the server sent; answer the head query when complete. */
 static void
 pg_read(struct pg *p)
@@ -411,6 +429,7 @@ pg_read(struct pg *p)
 		pg_fail(p, PQerrorMessage(p->conn));
 		return;
 	}
+	pg_drain_notifies(p);
 	while (p->sent && !PQisBusy(p->conn)) {
 		res = PQgetResult(p->conn);
 		if (res != NULL) {
@@ -501,6 +520,7 @@ pg_new(uv_loop_t *loop, const struct pg_opts *o, pg_state_fn *state_fn, void *ud
 	p->statement_ms = o->statement_timeout_ms > 0 ? o->statement_timeout_ms :
 	    PG_DEFAULT_STATEMENT_MS;
 	p->retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : PG_DEFAULT_RETRY_MAX_MS;
+	p->read_write = o->read_write;
 	p->backoff_ms = PG_RETRY_FIRST_MS;
 	p->state_fn = state_fn;
 	p->ud = ud;
@@ -686,4 +706,11 @@ pg_state_name(enum pg_state st)
 	case PG_STATE_DOWN: return "down";
 	}
 	return "?";
+}
+
+void
+pg_set_notify(struct pg *p, pg_notify_fn *fn, void *ud)
+{
+	p->notify_fn = fn;
+	p->notify_ud = ud;
 }

@@ -46,6 +46,15 @@ struct redis_cmd {
 	struct redis_cmd *prev, *next;
 };
 
+/* A channel subscribed to (redis_subscribe); sent again on every READY. */
+struct redis_sub {
+	struct redis *r;
+	char *channel;
+	redis_message_fn *fn;
+	void *ud;
+	struct redis_sub *next;
+};
+
 struct redis {
 	uv_loop_t *loop;
 	struct redis_url url;
@@ -63,7 +72,10 @@ struct redis {
 	struct loop_timer *connect_timer, *retry_timer, *watch_timer, *defer_timer;
 	struct redis_cmd *inflight;	/* sent, oldest last */
 	struct redis_cmd *failed, *failed_tail;
+	struct redis_sub *subs;
 };
+
+static void redis_resubscribe(struct redis *r);
 
 /* ---- URL ------------------------------------------------------------------- */
 
@@ -268,6 +280,8 @@ redis_set_state(struct redis *r, enum redis_state st, const char *error)
 	if (r->state == st && st != REDIS_STATE_DOWN)
 		return;
 	r->state = st;
+	if (st == REDIS_STATE_READY)
+		redis_resubscribe(r);
 	if (r->state_fn != NULL)
 		r->state_fn(st, r->error, r->ud);
 }
@@ -440,6 +454,34 @@ redis_send(struct redis *r, struct redis_cmd *c, int argc, const char *const *ar
 		r->inflight->prev = c;
 	r->inflight = c;
 	return 0;
+}
+
+/* A reply on a subscribed channel: ["message", channel, payload] (or the
+ * subscription's confirmation, ignored); NULL when the context goes. */
+static void
+redis_on_message(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis_sub *s = privdata;
+	const redisReply *rp = reply;
+
+	(void)ac;
+	if (rp == NULL || s->r->freeing || rp->type != REDIS_REPLY_ARRAY || rp->elements != 3 ||
+	    rp->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(rp->element[0]->str, "message") != 0 ||
+	    rp->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	s->fn(s->channel, rp->element[2]->str, s->ud);
+}
+
+static void
+redis_resubscribe(struct redis *r)
+{
+	for (struct redis_sub *s = r->subs; s != NULL && r->ac != NULL; s = s->next) {
+		const char *args[2] = { "SUBSCRIBE", s->channel };
+		size_t lens[2] = { 9, strlen(s->channel) };
+
+		redisAsyncCommandArgv(r->ac, redis_on_message, s, 2, args, lens);
+	}
 }
 
 static void
@@ -641,6 +683,13 @@ redis_free(struct redis **rp)
 		r->failed = c->next;
 		free(c);
 	}
+	while (r->subs != NULL) {
+		struct redis_sub *s = r->subs;
+
+		r->subs = s->next;
+		free(s->channel);
+		free(s);
+	}
 	loop_timer_free(&r->connect_timer);
 	loop_timer_free(&r->retry_timer);
 	loop_timer_free(&r->watch_timer);
@@ -668,6 +717,25 @@ redis_command(struct redis *r, int argc, const char *const *argv, redis_reply_fn
 	}
 	if (redis_send(r, c, argc, argv) != 0)
 		redis_cmd_fail(c, argc > 16 ? "too many arguments" : "the command was refused");
+}
+
+void
+redis_subscribe(struct redis *r, const char *channel, redis_message_fn *fn, void *ud)
+{
+	struct redis_sub *s = xcalloc(1, sizeof *s);
+
+	s->r = r;
+	s->channel = xstrdup(channel);
+	s->fn = fn;
+	s->ud = ud;
+	s->next = r->subs;
+	r->subs = s;
+	if (r->state == REDIS_STATE_READY && r->ac != NULL) {
+		const char *args[2] = { "SUBSCRIBE", s->channel };
+		size_t lens[2] = { 9, strlen(s->channel) };
+
+		redisAsyncCommandArgv(r->ac, redis_on_message, s, 2, args, lens);
+	}
 }
 
 enum redis_state

@@ -268,7 +268,7 @@ test_unknown_keys(void **state)
 	/* nothing close: the known keys are listed */
 	expect_error("colour: red\n", "t.yml:1:1: unknown key 'colour' (known "
 	    "keys: project, environment, environments, audit, theme, fps, "
-	    "layout, log_file, health, provider, datastores, backups, logs, keys)");
+	    "layout, log_file, health, provider, datastores, flags, backups, logs, keys)");
 	expect_error("health:\n  endpoints:\n    - name: api\n      url: "
 	    "http://x\n      intervall: 5s\n",
 	    "t.yml:5:7: unknown key 'intervall' in endpoint 'api' (did you mean "
@@ -276,7 +276,7 @@ test_unknown_keys(void **state)
 	/* a key that belongs elsewhere is unknown here */
 	expect_error("interval: 5s\n", "t.yml:1:1: unknown key 'interval' (known "
 	    "keys: project, environment, environments, audit, theme, fps, "
-	    "layout, log_file, health, provider, datastores, backups, logs, keys)");
+	    "layout, log_file, health, provider, datastores, flags, backups, logs, keys)");
 	expect_error("? [a, b]\n: c\n", "t.yml:1:4: keys must be names, got a "
 	    "list as a key");
 }
@@ -567,7 +567,7 @@ test_bindings(void **state)
 	    "key section 'helth' (did you mean 'health'?)");
 	expect_error("keys:\n  panes: { r: check-now }\n", "t.yml:2:3: unknown "
 	    "key section 'panes' (sections are global, health, deployments, "
-	    "replicas, vars, datastores, backups, logs)");
+	    "replicas, vars, datastores, backups, flags, logs)");
 	expect_error("keys:\n  global:\n    Enter: open\n    Return: quit\n",
 	    "t.yml:4:5: key 'Return' is bound twice in 'global' (first as "
 	    "'Enter' at 3:5)");

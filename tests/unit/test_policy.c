@@ -248,7 +248,7 @@ test_every_action(void **state)
 	}
 	/* the Railway actions, pg-cancel and the backups' are all in the table,
 	 * and gated */
-	assert_int_equal(mutating, 14);
+	assert_int_equal(mutating, 16);
 	assert_int_equal(audited, 2);
 	assert_true(action_has(ACTION_SCALE, ACTION_F_MUTATING));
 	assert_true(action_has(ACTION_VAR_REVEAL, ACTION_F_AUDITED));
