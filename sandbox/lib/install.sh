@@ -8,7 +8,9 @@ SB_DEBS_PROM="prometheus prometheus-node-exporter prometheus-postgres-exporter p
 
 ensure_debs() {
 	local p missing=() sudo='' installed
-	installed=" $(dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "$@" 2>/dev/null | grep -o 'ii *[^ ]*' | awk '{print $2}' | tr '\n' ' ') "
+	# dpkg-query exits 1 when a package was never installed (unknown to
+	# dpkg): with errexit and pipefail that would end the script silently
+	installed=" $({ dpkg-query -W -f='${db:Status-Abbrev}${Package} ' "$@" 2>/dev/null || true; } | grep -o 'ii *[^ ]*' | awk '{print $2}' | tr '\n' ' '; true) "
 	for p in "$@"; do
 		[[ $installed == *" $p "* ]] || missing+=("$p")
 	done

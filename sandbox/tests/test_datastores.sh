@@ -52,7 +52,7 @@ check "Postgres is OK with its connections" on_screen 20 'Postgres +OK +app@127\
 check "connections used of max_connections" on_screen 5 'connections [0-9]+/[0-9]+ '
 check "Redis is OK with its memory" on_screen 10 'Redis +OK +127\.0\.0\.1:[0-9]+/0'
 check "Redis memory used of maxmemory" on_screen 5 'memory [0-9.]+ [kMG]?B / '
-check "the status bar has both sources" on_screen 5 'postgres:ok [0-9]+/[0-9]+ .*redis:ok'
+check "the status bar has both sources" on_screen 5 'postgres:ok( [0-9]+/[0-9]+)? .*redis:ok'
 check "no password on the screen" no_password
 
 # ---- a long query, with its duration -----------------------------------------------------

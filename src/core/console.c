@@ -501,6 +501,7 @@ console_draw_status(struct console *c, struct canvas *cv)
 	const char *project = c->o.cfg && c->o.cfg->project ? c->o.cfg->project : "signalbox";
 	char clock[16], env[80];
 	size_t i, n;
+	int need, details;
 
 	console_status_text(c, c->status_text, sizeof c->status_text);
 	canvas_clear(cv, STYLE_STATUSBAR);
@@ -513,6 +514,15 @@ console_draw_status(struct console *c, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATUSBAR_OPERATOR, " %s ",
 		    c->o.operator_name);
 	n = c->o.store != NULL ? store_source_count(c->o.store) : 0;
+	/* every source's state first: its figure only when all of them fit */
+	for (i = 0, need = x + 7; i < n; i++) {
+		const struct store_source *src = store_source_at(c->o.store, i);
+
+		need += 2 + (int)strlen(src->name) + 8;
+		if (src->detail[0] != '\0')
+			need += 1 + canvas_str_width(src->detail, strlen(src->detail));
+	}
+	details = need <= w;
 	for (i = 0; i < n && x < w - 8; i++) {
 		const struct store_source *src = store_source_at(c->o.store, i);
 		static const enum style_id st[] = {
@@ -529,7 +539,7 @@ console_draw_status(struct console *c, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s:", src->name);
 		x += canvas_textn(cv, 0, x, w - 7 - x, src->degraded && src->state ==
 		    STORE_STATE_OK ? STYLE_HEALTH_DEGRADED : st[src->state], word, strlen(word));
-		if (src->detail[0] != '\0')
+		if (src->detail[0] != '\0' && details)
 			x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s",
 			    src->detail);
 	}
