@@ -3313,3 +3313,15 @@ railway_int_running(const struct railway *rw)
 {
 	return rw != NULL && rw->running;
 }
+
+size_t
+railway_int_cut(const char *s, size_t n, size_t cap)
+{
+	return rw_cut(s, n, cap);
+}
+
+char *
+railway_int_clean(const char *s, size_t n, size_t cap)
+{
+	return rw_clean(s, n, cap);
+}

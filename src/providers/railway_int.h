@@ -94,6 +94,13 @@ int railway_int_write(struct railway *rw, enum rw_doc doc, const char *variables
 /* The loop RW runs on. */
 uv_loop_t *railway_int_loop(const struct railway *rw);
 
+/* N bytes of S cut at a character boundary to at most CAP bytes. */
+size_t railway_int_cut(const char *s, size_t n, size_t cap);
+
+/* A sanitised copy (text_sanitize) of N bytes of S, at most CAP of them
+ * ("" for NULL); the caller frees it. */
+char *railway_int_clean(const char *s, size_t n, size_t cap);
+
 /* Whether RW runs (railway_start, and no railway_stop since): a read that
  * fails while it does not was cancelled. */
 int railway_int_running(const struct railway *rw);

@@ -103,18 +103,6 @@ static struct rv_op *rv_ops;	/* live operations of every client */
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Cut N bytes of S at a character boundary to at most CAP bytes. */
-static size_t
-rv_cut(const char *s, size_t n, size_t cap)
-{
-	if (n <= cap)
-		return n;
-	n = cap;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
 /* Sanitised copy of O.KEY when it is a string (cut to CAP bytes), else "". */
 static char *
 rv_text(const cJSON *o, const char *key, size_t cap)
@@ -123,8 +111,7 @@ rv_text(const cJSON *o, const char *key, size_t cap)
 
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return xstrdup("");
-	return text_sanitize(v->valuestring, rv_cut(v->valuestring, strlen(v->valuestring), cap),
-	    0);
+	return railway_int_clean(v->valuestring, strlen(v->valuestring), cap);
 }
 
 static const cJSON *
@@ -615,7 +602,7 @@ rv_patch_keys(const cJSON *patch, char *buf, size_t len)
 
 		if (k->string == NULL)
 			continue;
-		name = text_sanitize(k->string, rv_cut(k->string, strlen(k->string), 40), 0);
+		name = railway_int_clean(k->string, strlen(k->string), 40);
 
 		if (n == 4) {
 			snprintf(buf + used, len - used, ", ...");
