@@ -2133,6 +2133,15 @@ rc_step(struct rc *c)
 
 	if (c->phase == RC_DONE || c->phase == RC_ACT)
 		return;
+	if (src != NULL && src->state == STORE_STATE_ERROR && c->rw != NULL) {
+		struct railway_budget b;
+
+		/* a 429 before the first answer: the client retries after its
+		 * Retry-After (the --timeout still bounds the wait) */
+		railway_budget_get(c->rw, &b);
+		if (b.wait_until_ms > util_wall_ms() - 1000)
+			return;
+	}
 	if (src != NULL && src->state == STORE_STATE_ERROR) {
 		const char *hint = strstr(src->error, "check provider.environment");
 

@@ -514,15 +514,21 @@ console_draw_status(struct console *c, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, -1, STYLE_STATUSBAR_OPERATOR, " %s ",
 		    c->o.operator_name);
 	n = c->o.store != NULL ? store_source_count(c->o.store) : 0;
-	/* every source's state first: its figure only when all of them fit */
-	for (i = 0, need = x + 7; i < n; i++) {
-		const struct store_source *src = store_source_at(c->o.store, i);
+	/* every source's state first; the figures when they fit: all of them
+	 * (details 2), those of sources that are not OK (1), or none (0) */
+	for (details = 2; details > 0; details--) {
+		for (i = 0, need = x + 7; i < n; i++) {
+			const struct store_source *src = store_source_at(c->o.store, i);
 
-		need += 2 + (int)strlen(src->name) + 8;
-		if (src->detail[0] != '\0')
-			need += 1 + canvas_str_width(src->detail, strlen(src->detail));
+			need += 2 + (int)strlen(src->name) + (int)strlen(src->degraded &&
+			    src->state == STORE_STATE_OK ? "degraded" : store_state_name(src->state));
+			if (src->detail[0] != '\0' && (details == 2 ||
+			    src->state != STORE_STATE_OK || src->degraded))
+				need += 1 + canvas_str_width(src->detail, strlen(src->detail));
+		}
+		if (need <= w)
+			break;
 	}
-	details = need <= w;
 	for (i = 0; i < n && x < w - 8; i++) {
 		const struct store_source *src = store_source_at(c->o.store, i);
 		static const enum style_id st[] = {
@@ -539,7 +545,8 @@ console_draw_status(struct console *c, struct canvas *cv)
 		x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s:", src->name);
 		x += canvas_textn(cv, 0, x, w - 7 - x, src->degraded && src->state ==
 		    STORE_STATE_OK ? STYLE_HEALTH_DEGRADED : st[src->state], word, strlen(word));
-		if (src->detail[0] != '\0' && details)
+		if (src->detail[0] != '\0' && (details == 2 || (details == 1 &&
+		    (src->state != STORE_STATE_OK || src->degraded))))
 			x += canvas_printf(cv, 0, x, w - 7 - x, STYLE_STATUSBAR, " %s",
 			    src->detail);
 	}
