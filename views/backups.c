@@ -260,7 +260,11 @@ bk_draw_summary(struct view *v, struct canvas *cv, int y, int stale)
 	if (s->pitr.valid) {
 		bk_fmt_time(a, sizeof a, s->pitr.earliest);
 		bk_fmt_time(b, sizeof b, s->pitr.latest);
-		util_fmt_duration(c, sizeof c, (s->pitr.latest - s->pitr.earliest) * 1000);
+		/* whole seconds: a window that has not grown yet is "0s", not "0ms" */
+		if (s->pitr.latest > s->pitr.earliest)
+			util_fmt_duration(c, sizeof c, (s->pitr.latest - s->pitr.earliest) * 1000);
+		else
+			snprintf(c, sizeof c, "0s");
 		x += canvas_printf(cv, y, 1 + x, w - 2 - x, body, "%s → %s UTC (%s)", a, b, c);
 		if (!s->pitr.latest_from_archiver || s->pitr.why[0] != '\0')
 			canvas_printf(cv, y, 2 + x, w - 3 - x, STYLE_DIM, "  %s", s->pitr.why);
@@ -497,8 +501,8 @@ bk_draw_volume(struct view *v, struct canvas *cv, int y, int rows)
 	railway_schedule_format(vol->schedule_kinds, sched, sizeof sched);
 	util_fmt_age(a, sizeof a, v->now_ms - vol->fetched_ms);
 	x += canvas_printf(cv, y, 1 + x, w - 2 - x, STYLE_DEFAULT, "%s %s · %.0f/%lld MB · "
-	    "schedule %s · %zu backups", vol->volume_name, vol->state, vol->used_mb,
-	    (long long)vol->size_mb, sched, vol->n_backups);
+	    "schedule %s · %zu backup%s", vol->volume_name, vol->state, vol->used_mb,
+	    (long long)vol->size_mb, sched, vol->n_backups, vol->n_backups == 1 ? "" : "s");
 	if (bv->vol_error[0] != '\0')
 		canvas_textn(cv, y, 2 + x, w - 3 - x, STYLE_STATE_STALE, bv->vol_error,
 		    strlen(bv->vol_error));

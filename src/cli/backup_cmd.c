@@ -196,7 +196,10 @@ bc_info_text(const struct backups_snap *s, int64_t now_ms)
 	if (s->pitr.valid) {
 		bc_time(a, sizeof a, s->pitr.earliest);
 		bc_time(b, sizeof b, s->pitr.latest);
-		util_fmt_duration(d, sizeof d, (s->pitr.latest - s->pitr.earliest) * 1000);
+		if (s->pitr.latest > s->pitr.earliest)
+			util_fmt_duration(d, sizeof d, (s->pitr.latest - s->pitr.earliest) * 1000);
+		else
+			snprintf(d, sizeof d, "0s");
 		printf("PITR window: %s to %s (%s)%s%s\n", a, b, d, s->pitr.why[0] ? "; " : "",
 		    s->pitr.why);
 	} else {
